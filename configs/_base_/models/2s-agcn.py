@@ -1,0 +1,11 @@
+# mmaction2's stock AAGCN with attention off, i.e. 2s-AGCN (Shi et al.,
+# CVPR 2019), the 2S-AGCN rows of the CSRE tables.
+model = dict(
+    type='RecognizerGCN',
+    backbone=dict(
+        type='AAGCN',
+        graph_cfg=dict(layout='nturgb+d', mode='spatial'),
+        gcn_attention=False),
+    cls_head=dict(
+        type='GCNHead', num_classes=60, in_channels=256,
+        average_clips='prob'))

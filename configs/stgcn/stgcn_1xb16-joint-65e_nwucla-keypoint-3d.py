@@ -1,0 +1,10 @@
+# ST-GCN baseline, joint stream, NW-UCLA cross-view, CTR-GCN recipe with
+# batch 16 and 52-frame clips (see README).
+_base_ = [
+    '../_base_/models/stgcn.py', '../_base_/datasets/nwucla_3d_joint.py',
+    '../_base_/schedules/sgd_nesterov_65e_warmup5.py',
+    '../_base_/default_runtime.py'
+]
+model = dict(
+    backbone=dict(graph_cfg=dict(layout={{_base_.graph_layout}})),
+    cls_head=dict(num_classes=10))

@@ -1,0 +1,7 @@
+# ST-GCN baseline, joint stream, ntu60-xview, CTR-GCN recipe (see README).
+_base_ = [
+    '../_base_/models/stgcn.py', '../_base_/datasets/ntu60-xview_3d_joint.py',
+    '../_base_/schedules/sgd_nesterov_65e_warmup5.py',
+    '../_base_/default_runtime.py'
+]
+model = dict(cls_head=dict(num_classes=60))

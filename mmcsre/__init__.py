@@ -1,0 +1,20 @@
+"""mmcsre: contrastive spatiotemporal representation enhancement for
+skeleton-based action recognition, as an mmaction2 extension.
+
+``import mmcsre`` registers every module into mmaction2's registries (scope
+``mmaction``) and applies the fixes of :mod:`mmcsre.utils.compat`.
+"""
+from .utils.compat import (allow_mmengine_checkpoints, install_drn_stub,
+                           silence_mmcv_lite_warning)
+
+silence_mmcv_lite_warning()
+install_drn_stub()  # must precede the first import of mmaction.models
+allow_mmengine_checkpoints()
+
+from . import datasets, engine, evaluation, models, structures  # noqa: E402
+from .version import __version__, version_info  # noqa: E402
+
+__all__ = [
+    '__version__', 'version_info', 'datasets', 'engine', 'evaluation',
+    'models', 'structures'
+]

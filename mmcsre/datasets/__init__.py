@@ -1,0 +1,11 @@
+from .skeleton_dataset import SkeletonDataset, load_skeleton_pickle
+from .synthetic_dataset import SyntheticSkeletonDataset
+from .transforms import *  # noqa: F401,F403
+from .validation import (AnnotationError, select_split, validate_annotation,
+                         validate_annotations)
+
+__all__ = [
+    'SkeletonDataset', 'SyntheticSkeletonDataset', 'load_skeleton_pickle',
+    'AnnotationError', 'validate_annotation', 'validate_annotations',
+    'select_split'
+]

@@ -1,0 +1,1 @@
+"""Training-loop utilities of mmcsre (hooks, runners)."""

@@ -1,0 +1,1 @@
+"""Models of mmcsre (heads, memory banks, recognizers, backbones)."""

@@ -1,0 +1,85 @@
+"""Test a checkpoint; optionally dump per-sample scores keyed by sample id.
+
+Example::
+
+    python tools/test.py CONFIG CHECKPOINT --dump work_dirs/x/scores.pkl
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import mmcsre  # noqa: F401  (registers modules, applies compat fixes)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test a recognizer')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='directory for the test logs')
+    parser.add_argument(
+        '--dump',
+        type=str,
+        help='write per-sample class scores, keyed by frame_dir, to this '
+        '.pkl file (see mmcsre.evaluation.DumpSkeletonScores)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. test_dataloader.batch_size=8')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def score_space_of(cfg: Config) -> str:
+    """'prob' if the head averages softmax outputs, else 'logit'."""
+    head = cfg.model.get('cls_head', {}) or {}
+    return 'prob' if head.get('average_clips', 'prob') == 'prob' else 'logit'
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Apply the command-line options to the config."""
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.dump is not None:
+        dump = dict(
+            type='DumpSkeletonScores',
+            out_file=args.dump,
+            score_space=score_space_of(cfg))
+        evaluator = cfg.test_evaluator
+        if isinstance(evaluator, (list, tuple)):
+            cfg.test_evaluator = list(evaluator) + [dump]
+        elif isinstance(evaluator, dict) and 'metrics' in evaluator:
+            evaluator.metrics = list(evaluator.metrics) + [dump]
+        else:
+            cfg.test_evaluator = [evaluator, dump]
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg = merge_args(cfg, args)
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
