@@ -11,6 +11,12 @@ silence_mmcv_lite_warning()
 install_drn_stub()  # must precede the first import of mmaction.models
 allow_mmengine_checkpoints()
 
+# mmaction2's own modules first (some, like its ConvBranch initializer, are
+# only registered when their package is imported).
+from mmaction.utils import register_all_modules  # noqa: E402
+
+register_all_modules(init_default_scope=False)
+
 from . import datasets, engine, evaluation, models, structures  # noqa: E402
 from .version import __version__, version_info  # noqa: E402
 

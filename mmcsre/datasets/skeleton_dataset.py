@@ -28,7 +28,8 @@ def load_skeleton_pickle(path: str) -> Dict:
         with open(path, 'rb') as f:
             data = pickle.load(f)
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            IndexError, ValueError, TypeError) as err:
+            IndexError, KeyError, ValueError, TypeError, OverflowError,
+            MemoryError) as err:  # garbage bytes can give any of these
         raise AnnotationError(
             f'{path}: not a readable pickle ({type(err).__name__}: {err})'
         ) from err
