@@ -26,3 +26,5 @@ load_from = None
 resume = False
 # Seeded by default; tools/train.py --seed/--deterministic override it.
 randomness = dict(seed=0, diff_rank_seed=False, deterministic=False)
+# Sizes contrastive memory banks from the training set (no-op without banks).
+custom_hooks = [dict(type='MemoryBankInitHook')]

@@ -1,1 +1,2 @@
-"""Training-loop utilities of mmcsre (hooks, runners)."""
+"""Training-loop utilities of mmcsre (hooks)."""
+from .hooks import *  # noqa: F401,F403

@@ -106,3 +106,23 @@ def test_real_nwucla_cross_view_counts(tmp_path):
     val_views = {a['view'] for a in annos if a['frame_dir'] in set(
         data['split']['val'])}
     assert val_views == {3}
+
+
+def test_check_pkl_tool_reports_malformed_pickle(tmp_path):
+    import pickle
+    src = tmp_path / 'all_sqe'
+    _write(src, 'a01_s01_e00_v01.json', _seq(3))
+    _write(src, 'a02_s01_e00_v03.json', _seq(2))
+    good = tmp_path / 'good.pkl'
+    data = convert_nwucla(str(src), str(good), progress=False)
+    out = run_tool(['tools/data/check_pkl.py', good, '--layout', 'nw-ucla',
+                    '--num-classes', '10'])
+    assert 'train: 1 samples' in out and out.strip().endswith('OK')
+    data['annotations'][1]['label'] = 10
+    bad = tmp_path / 'bad.pkl'
+    with open(bad, 'wb') as f:
+        pickle.dump(data, f)
+    with pytest.raises(AssertionError) as err:
+        run_tool(['tools/data/check_pkl.py', bad, '--num-classes', '10'])
+    assert "frame_dir='a02_s01_e00_v03'" in str(err.value)
+    assert "'label'=10 out of range [0, 9]" in str(err.value)

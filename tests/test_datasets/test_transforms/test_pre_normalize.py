@@ -116,7 +116,8 @@ def test_absent_joints_and_persons_stay_zero():
 
 def test_drops_frames_where_main_person_is_absent():
     kp = make_kp(25, num_frames=9, seed=6)
-    kp[0, [0, 3, 8]] = 0
+    kp[0, [0, 3, 8]] = 0  # main person: 6 frames
+    kp[1, :4] = 0  # other person: 5 frames
     score = np.random.default_rng(6).uniform(size=kp.shape[:3])
     results = dict(keypoint=kp.copy(), total_frames=9,
                    keypoint_score=score.copy())
@@ -249,9 +250,11 @@ def test_agrees_with_mmaction_prenormalize3d(swap):
 @pytest.mark.parametrize('flags', [
     dict(align_spine=False),
     dict(align_shoulder=False),
-    dict(align_center=False, align_spine=False, align_shoulder=False),
+    dict(align_spine=False, align_shoulder=False),
 ])
 def test_agrees_with_mmaction_prenormalize3d_per_step(flags):
+    # (mmaction2 1.1's PreNormalize3D crashes with align_center=False: it
+    # then never sets the body_center it returns)
     kp = ntu_two_person_sample(swap=False)
     ref = PreNormalize3D(**flags)(dict(keypoint=kp.copy(), total_frames=10))
     ours = run(kp, **flags)

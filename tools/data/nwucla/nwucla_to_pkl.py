@@ -8,6 +8,7 @@ Example::
 import argparse
 from collections import Counter
 
+from mmcsre.datasets import AnnotationError
 from mmcsre.datasets.converters.nwucla import CLASSES, convert_nwucla
 
 
@@ -28,4 +29,7 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (AnnotationError, FileNotFoundError) as err:
+        raise SystemExit(f'error: {err}')

@@ -1,0 +1,3 @@
+from .memory_bank_init_hook import MemoryBankInitHook
+
+__all__ = ['MemoryBankInitHook']

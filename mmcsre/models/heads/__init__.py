@@ -1,0 +1,3 @@
+from .stfd_head import STFDHead
+
+__all__ = ['STFDHead']

@@ -1,0 +1,3 @@
+from .contrastive_memory_bank import ContrastiveMemoryBank
+
+__all__ = ['ContrastiveMemoryBank']

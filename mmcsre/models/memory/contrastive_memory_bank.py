@@ -1,0 +1,260 @@
+"""A label-aware memory bank with hybrid hard/random sampling and InfoNCE."""
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+
+SAMPLINGS = ('H', 'R', 'R+H')
+# Masked-out similarities: finite (an all-masked row must not give NaN
+# gradients through logsumexp) but far below any cosine / temperature.
+_MASKED = -1e4
+
+
+def _all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate ``tensor`` (B, ...) from every rank, in rank order;
+    batch sizes may differ between ranks."""
+    if not (dist.is_available() and dist.is_initialized()) or \
+            dist.get_world_size() == 1:
+        return tensor
+    world = dist.get_world_size()
+    size = torch.tensor([tensor.shape[0]], device=tensor.device)
+    sizes = [torch.zeros_like(size) for _ in range(world)]
+    dist.all_gather(sizes, size)
+    sizes = [int(s.item()) for s in sizes]
+    padded = tensor.new_zeros((max(sizes), ) + tensor.shape[1:])
+    padded[:tensor.shape[0]] = tensor
+    chunks = [torch.zeros_like(padded) for _ in range(world)]
+    dist.all_gather(chunks, padded)
+    return torch.cat([c[:n] for c, n in zip(chunks, sizes)])
+
+
+@MODELS.register_module()
+class ContrastiveMemoryBank(BaseModule):
+    """One memory bank of L2-normalised features, one slot per training
+    sample, contrasted against with InfoNCE (CSRE, csre.txt Sec. 3.3).
+
+    For each anchor, positives are the filled slots with its label and
+    negatives the filled slots with another label (its own slot excluded).
+    Hard positives are the ``num_hard_pos`` least similar positives, hard
+    negatives the ``num_hard_neg`` most similar negatives, random ones are
+    drawn uniformly without replacement. Every selected positive forms one
+    row ``[s+, s- of one negative set] / tau`` per negative set, target 0;
+    the loss is the mean over all rows. This is standard InfoNCE with
+    ``exp`` -- csre.txt Eq. 8-9 lost the exponentials in print. An anchor
+    with fewer candidates than asked uses all it has, and is skipped only
+    without any positive or negative; ``last_num_valid`` counts the anchors
+    that contributed.
+
+    The loss is computed against the bank as it was before the batch; then
+    the detached, normalised features are written at ``indices`` (gathered
+    from all ranks under torch.distributed, so every rank holds the same
+    bank). Everything is vectorised over the batch; the full (B, L)
+    similarity matrix is computed without autograd and gradients flow only
+    through the selected similarities.
+
+    Args:
+        num_samples (int, optional): Number of slots L, one per training
+            sample. None leaves the bank unallocated until
+            :meth:`allocate` (called by ``MemoryBankInitHook`` with the
+            training set's length) or until a checkpoint is loaded.
+        feat_dim (int): Feature size D.
+        num_hard_pos (int): Hard positives per anchor. Defaults to 128.
+        num_hard_neg (int): Hard negatives per anchor. Defaults to 512.
+        num_rand_neg (int): Random negatives per anchor. Defaults to 512.
+        num_rand_pos (int): Random positives per anchor (only with
+            ``pos_sampling`` 'R' or 'R+H'). Defaults to 128.
+        temperature (float): InfoNCE temperature tau. Defaults to 0.8.
+        pos_sampling (str): 'H' (hard), 'R' (random) or 'R+H'
+            (csre.txt Table 6). Defaults to 'H'.
+        neg_sampling (str): 'H', 'R' or 'R+H'. Defaults to 'R+H'.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 num_samples: Optional[int],
+                 feat_dim: int,
+                 num_hard_pos: int = 128,
+                 num_hard_neg: int = 512,
+                 num_rand_neg: int = 512,
+                 num_rand_pos: int = 128,
+                 temperature: float = 0.8,
+                 pos_sampling: str = 'H',
+                 neg_sampling: str = 'R+H',
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        for name, value in (('pos_sampling', pos_sampling),
+                            ('neg_sampling', neg_sampling)):
+            if value not in SAMPLINGS:
+                raise ValueError(f'{name} must be one of {SAMPLINGS}, got '
+                                 f'{value!r}')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        self.feat_dim = feat_dim
+        self.num_hard_pos = num_hard_pos
+        self.num_hard_neg = num_hard_neg
+        self.num_rand_neg = num_rand_neg
+        self.num_rand_pos = num_rand_pos
+        self.temperature = temperature
+        self.pos_sampling = pos_sampling
+        self.neg_sampling = neg_sampling
+        self.register_buffer('feats', torch.zeros(0, feat_dim))
+        self.register_buffer('labels', torch.zeros(0, dtype=torch.long))
+        self.register_buffer('filled', torch.zeros(0, dtype=torch.bool))
+        self.last_num_valid = torch.zeros((), dtype=torch.long)
+        if num_samples is not None:
+            self.allocate(num_samples)
+
+    @property
+    def num_samples(self) -> int:
+        """int: Number of slots L (0 while unallocated)."""
+        return self.feats.shape[0]
+
+    def allocate(self, num_samples: int) -> None:
+        """Create the L slots, or check that the bank already has them.
+
+        Args:
+            num_samples (int): The training set's number of samples.
+
+        Raises:
+            ValueError: If the bank has a different number of slots.
+        """
+        if num_samples < 1:
+            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
+        if self.num_samples == num_samples:
+            return
+        if self.num_samples != 0:
+            raise ValueError(
+                f'memory bank has {self.num_samples} slots but the training '
+                f'set has {num_samples} samples; the bank needs one slot per '
+                'sample (leave num_samples unset to size it automatically)')
+        device = self.feats.device
+        self.feats = torch.zeros(num_samples, self.feat_dim, device=device)
+        self.labels = torch.full((num_samples, ), -1, dtype=torch.long,
+                                 device=device)
+        self.filled = torch.zeros(num_samples, dtype=torch.bool,
+                                  device=device)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        saved = state_dict.get(prefix + 'feats')
+        if saved is not None and self.num_samples == 0:
+            self.allocate(saved.shape[0])
+        elif saved is not None and saved.shape[0] != self.num_samples:
+            raise ValueError(
+                f'checkpoint memory bank {prefix}feats has {saved.shape[0]} '
+                f'slots, this bank has {self.num_samples}')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @staticmethod
+    def _select(score: torch.Tensor, mask: torch.Tensor, k: int,
+                largest: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Top-k of ``score`` among ``mask``; returns (indices, is_valid)."""
+        k = min(k, score.shape[1])
+        fill = float('-inf') if largest else float('inf')
+        idx = score.masked_fill(~mask, fill).topk(k, 1, largest=largest)[1]
+        return idx, mask.gather(1, idx)
+
+    def _sample(self, sim: torch.Tensor, mask: torch.Tensor, strategy: str,
+                num_hard: int, num_rand: int,
+                hard_largest: bool) -> list:
+        """Index sets (each (B, k) indices, (B, k) validity) to contrast."""
+        sets = []
+        if 'H' in strategy and num_hard > 0:
+            sets.append(self._select(sim, mask, num_hard, hard_largest))
+        if 'R' in strategy and num_rand > 0:
+            keys = torch.rand(sim.shape, device=sim.device)
+            sets.append(self._select(keys, mask, num_rand, largest=True))
+        return sets
+
+    def forward(self, feats: torch.Tensor, labels: torch.Tensor,
+                indices: torch.Tensor) -> torch.Tensor:
+        """InfoNCE of ``feats`` against the bank, then write them into it.
+
+        Args:
+            feats (torch.Tensor): (B, D) anchor features (not normalised).
+            labels (torch.Tensor): (B, ) class labels.
+            indices (torch.Tensor): (B, ) dataset indices of the samples.
+
+        Returns:
+            torch.Tensor: Scalar loss (0, still in the graph, when no anchor
+            has both a positive and a negative).
+        """
+        if self.num_samples == 0:
+            raise RuntimeError(
+                'memory bank is not allocated: set num_samples, add '
+                "dict(type='MemoryBankInitHook') to custom_hooks, or call "
+                'allocate(len(train_dataset))')
+        if feats.dim() != 2 or feats.shape[1] != self.feat_dim:
+            raise ValueError(f'feats must be (B, {self.feat_dim}), got '
+                             f'{tuple(feats.shape)}')
+        labels = labels.to(self.labels.device).long().view(-1)
+        indices = indices.to(self.labels.device).long().view(-1)
+        if indices.numel() and (int(indices.min()) < 0 or int(
+                indices.max()) >= self.num_samples):
+            raise ValueError(
+                f'sample index range [{int(indices.min())}, '
+                f'{int(indices.max())}] does not fit a bank of '
+                f'{self.num_samples} slots: the bank must have one slot per '
+                'training sample')
+        query = F.normalize(feats.float(), dim=1)
+        loss = self._info_nce(query, labels, indices)
+        self._write(query.detach(), labels, indices)
+        return loss
+
+    def _info_nce(self, query: torch.Tensor, labels: torch.Tensor,
+                  indices: torch.Tensor) -> torch.Tensor:
+        B = query.shape[0]
+        with torch.no_grad():
+            sim = query @ self.feats.t()  # (B, L), no autograd graph
+            valid = self.filled.unsqueeze(0).expand(B, -1).clone()
+            valid[torch.arange(B, device=valid.device), indices] = False
+            same = labels.unsqueeze(1) == self.labels.unsqueeze(0)
+            pos, neg = valid & same, valid & ~same
+            pos_sets = self._sample(sim, pos, self.pos_sampling,
+                                    self.num_hard_pos, self.num_rand_pos,
+                                    hard_largest=False)
+            neg_sets = self._sample(sim, neg, self.neg_sampling,
+                                    self.num_hard_neg, self.num_rand_neg,
+                                    hard_largest=True)
+            anchor_ok = pos.any(1) & neg.any(1)
+            self.last_num_valid = anchor_ok.sum()
+
+        def sims(idx: torch.Tensor) -> torch.Tensor:
+            # Only the selected similarities carry gradients: (B, k).
+            return torch.einsum('bd,bkd->bk', query, self.feats[idx])
+
+        pos_idx = torch.cat([i for i, _ in pos_sets], 1)
+        pos_ok = torch.cat([ok for _, ok in pos_sets], 1)
+        pos_logit = sims(pos_idx) / self.temperature
+        row_ok = pos_ok & anchor_ok.unsqueeze(1)
+        total = query.new_zeros(())
+        count = query.new_zeros(())
+        for neg_idx, neg_ok in neg_sets:
+            neg_logit = (sims(neg_idx) / self.temperature).masked_fill(
+                ~neg_ok, _MASKED)
+            # One log-sum-exp of the negatives per anchor, shared by all of
+            # its positives: -log(e^p / (e^p + sum e^n)) = softplus(lse - p).
+            lse = torch.logsumexp(neg_logit, dim=1, keepdim=True)
+            rows = F.softplus(lse - pos_logit)
+            total = total + (rows * row_ok).sum()
+            count = count + row_ok.sum()
+        return total / count.clamp(min=1)
+
+    @torch.no_grad()
+    def _write(self, feats: torch.Tensor, labels: torch.Tensor,
+               indices: torch.Tensor) -> None:
+        feats = _all_gather_cat(feats.contiguous())
+        labels = _all_gather_cat(labels.contiguous())
+        indices = _all_gather_cat(indices.contiguous())
+        self.feats[indices] = feats.to(self.feats.dtype)
+        self.labels[indices] = labels
+        self.filled[indices] = True
+
+    def extra_repr(self) -> str:
+        return (f'num_samples={self.num_samples}, feat_dim={self.feat_dim}, '
+                f'pos={self.pos_sampling}(hard={self.num_hard_pos}, '
+                f'rand={self.num_rand_pos}), neg={self.neg_sampling}('
+                f'hard={self.num_hard_neg}, rand={self.num_rand_neg}), '
+                f'temperature={self.temperature}')

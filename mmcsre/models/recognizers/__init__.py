@@ -1,0 +1,3 @@
+from .multi_stream_recognizer import MultiStreamRecognizer
+
+__all__ = ['MultiStreamRecognizer']
