@@ -11,6 +11,9 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 import mmcsre  # noqa: F401
+from mmcsre.engine.hooks import MemoryBankInitHook
+from mmcsre.engine.hooks.memory_bank_init_hook import has_lazy_params
+from mmcsre.models.memory import ContrastiveMemoryBank
 from mmcsre.structures import get_layout
 from helpers import REPO_ROOT
 
@@ -18,7 +21,10 @@ CONFIGS = sorted(
     p for p in glob.glob(
         osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p)
-PAPER_CONFIGS = [p for p in CONFIGS if '/demo/' not in p]
+# Full paper recipes (not the demo and CPU-budget variants).
+PAPER_CONFIGS = [
+    p for p in CONFIGS if 'synthetic' not in p and '-small' not in p
+]
 
 
 def _ids(paths):
@@ -49,7 +55,17 @@ def _fake_pickle(path, ds_cfg, num_classes, val_split):
 
 
 def test_configs_found():
-    assert len(CONFIGS) >= 11
+    assert len(CONFIGS) >= 24
+
+
+def test_every_baseline_has_a_csre_variant():
+    names = {osp.basename(p) for p in CONFIGS}
+    for path in CONFIGS:
+        name = osp.basename(path)
+        if '/csre/' in path or 'csre' in name:
+            continue
+        model = name.split('_')[0]
+        assert name.replace(model + '_', model + '-csre_') in names, name
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=_ids(CONFIGS))
@@ -74,8 +90,13 @@ def test_config_builds_and_trains_one_step(path, tmp_path):
         ds_cfg.train_per_class = 1
     dataset = DATASETS.build(ds_cfg)
     model = MODELS.build(cfg.model)
-    model.init_weights()
+    for bank in [m for m in model.modules()
+                 if isinstance(m, ContrastiveMemoryBank)]:
+        bank.allocate(len(dataset))
     batch = pseudo_collate([dataset[i] for i in range(2)])
+    if has_lazy_params(model):
+        MemoryBankInitHook.init_lazy_layers(model, dataset)
+    model.init_weights()
     data = model.data_preprocessor(batch, training=True)
     losses = model(**data, mode='loss')
     loss = sum(v for k, v in losses.items() if 'loss' in k)

@@ -1,5 +1,5 @@
 """A label-aware memory bank with hybrid hard/random sampling and InfoNCE."""
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -31,6 +31,51 @@ def _all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
     return torch.cat([c[:n] for c, n in zip(chunks, sizes)])
 
 
+class _SelectedSimilarity(torch.autograd.Function):
+    """Similarities ``query[b] . bank[idx[b, k]]`` taken from an already
+    computed (no-grad) similarity matrix; the gradient w.r.t. the query is
+    an ``embedding_bag`` weighted sum of the selected bank rows, so neither
+    the (B, L) matrix nor a (B, K, D) gather is kept for autograd.
+
+    The bank is written in place right after the forward pass. ``patch``
+    receives, before that write, the written slots and their old rows;
+    backward adds ``g * (old - new)`` for selected slots among them, so the
+    gradient is exactly that of the bank the loss was computed against.
+    """
+
+    @staticmethod
+    def forward(ctx, query: torch.Tensor, bank: torch.Tensor,
+                idx: torch.Tensor, sim: torch.Tensor,
+                patch: Dict) -> torch.Tensor:
+        ctx.bank, ctx.patch = bank, patch  # bank: no version check, see doc
+        ctx.save_for_backward(idx)
+        return sim.gather(1, idx)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        idx, = ctx.saved_tensors
+        bank, patch = ctx.bank, ctx.patch
+        if bank._version != patch.get('version', bank._version):
+            raise RuntimeError('the memory bank was written again before '
+                               'backward of the loss computed against it')
+        grad = grad.to(bank.dtype)
+        grad_query = F.embedding_bag(
+            idx, bank, per_sample_weights=grad, mode='sum')
+        if 'written' in patch:
+            written, old = patch['written'], patch['old']
+            lookup = torch.full((bank.shape[0], ), -1, dtype=torch.long,
+                                device=bank.device)
+            lookup[written] = torch.arange(len(written), device=bank.device)
+            pos = lookup[idx]
+            delta = old - bank.index_select(0, written)
+            grad_query = grad_query + F.embedding_bag(
+                pos.clamp(min=0),
+                delta,
+                per_sample_weights=grad * (pos >= 0),
+                mode='sum')
+        return grad_query, None, None, None, None
+
+
 @MODELS.register_module()
 class ContrastiveMemoryBank(BaseModule):
     """One memory bank of L2-normalised features, one slot per training
@@ -51,9 +96,9 @@ class ContrastiveMemoryBank(BaseModule):
     The loss is computed against the bank as it was before the batch; then
     the detached, normalised features are written at ``indices`` (gathered
     from all ranks under torch.distributed, so every rank holds the same
-    bank). Everything is vectorised over the batch; the full (B, L)
-    similarity matrix is computed without autograd and gradients flow only
-    through the selected similarities.
+    bank). Everything is vectorised over the batch: one (B, L) similarity
+    matmul without autograd, ``topk`` selections, random draws on the
+    device; gradients flow only through the selected similarities.
 
     Args:
         num_samples (int, optional): Number of slots L, one per training
@@ -90,6 +135,14 @@ class ContrastiveMemoryBank(BaseModule):
             if value not in SAMPLINGS:
                 raise ValueError(f'{name} must be one of {SAMPLINGS}, got '
                                  f'{value!r}')
+        if not (('H' in pos_sampling and num_hard_pos > 0) or
+                ('R' in pos_sampling and num_rand_pos > 0)):
+            raise ValueError('no positives would be sampled: check '
+                             'pos_sampling and num_hard_pos/num_rand_pos')
+        if not (('H' in neg_sampling and num_hard_neg > 0) or
+                ('R' in neg_sampling and num_rand_neg > 0)):
+            raise ValueError('no negatives would be sampled: check '
+                             'neg_sampling and num_hard_neg/num_rand_neg')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
         self.feat_dim = feat_dim
@@ -152,18 +205,21 @@ class ContrastiveMemoryBank(BaseModule):
                 largest: bool) -> Tuple[torch.Tensor, torch.Tensor]:
         """Top-k of ``score`` among ``mask``; returns (indices, is_valid)."""
         k = min(k, score.shape[1])
-        fill = float('-inf') if largest else float('inf')
-        idx = score.masked_fill(~mask, fill).topk(k, 1, largest=largest)[1]
+        fill = score.new_tensor(float('-inf') if largest else float('inf'))
+        idx = torch.where(mask, score, fill).topk(
+            k, 1, largest=largest, sorted=False)[1]
         return idx, mask.gather(1, idx)
 
     def _sample(self, sim: torch.Tensor, mask: torch.Tensor, strategy: str,
                 num_hard: int, num_rand: int,
-                hard_largest: bool) -> list:
+                hard_largest: bool) -> List[Tuple[torch.Tensor,
+                                                  torch.Tensor]]:
         """Index sets (each (B, k) indices, (B, k) validity) to contrast."""
         sets = []
         if 'H' in strategy and num_hard > 0:
             sets.append(self._select(sim, mask, num_hard, hard_largest))
         if 'R' in strategy and num_rand > 0:
+            # Uniform without replacement: the k largest of i.i.d. keys.
             keys = torch.rand(sim.shape, device=sim.device)
             sets.append(self._select(keys, mask, num_rand, largest=True))
         return sets
@@ -199,56 +255,67 @@ class ContrastiveMemoryBank(BaseModule):
                 f'{self.num_samples} slots: the bank must have one slot per '
                 'training sample')
         query = F.normalize(feats.float(), dim=1)
-        loss = self._info_nce(query, labels, indices)
-        self._write(query.detach(), labels, indices)
+        patch: Dict = {}
+        loss = self._info_nce(query, labels, indices, patch)
+        self._write(query.detach(), labels, indices, patch)
         return loss
 
     def _info_nce(self, query: torch.Tensor, labels: torch.Tensor,
-                  indices: torch.Tensor) -> torch.Tensor:
+                  indices: torch.Tensor, patch: Dict) -> torch.Tensor:
         B = query.shape[0]
+        rows = torch.arange(B, device=query.device)
         with torch.no_grad():
             sim = query @ self.feats.t()  # (B, L), no autograd graph
-            valid = self.filled.unsqueeze(0).expand(B, -1).clone()
-            valid[torch.arange(B, device=valid.device), indices] = False
             same = labels.unsqueeze(1) == self.labels.unsqueeze(0)
-            pos, neg = valid & same, valid & ~same
+            if bool(self.filled.all()):  # the usual case after one epoch
+                pos, neg = same, ~same
+            else:
+                pos, neg = same & self.filled, ~same & self.filled
+            pos[rows, indices] = False  # an anchor is not its own positive
+            neg[rows, indices] = False
             pos_sets = self._sample(sim, pos, self.pos_sampling,
                                     self.num_hard_pos, self.num_rand_pos,
                                     hard_largest=False)
             neg_sets = self._sample(sim, neg, self.neg_sampling,
                                     self.num_hard_neg, self.num_rand_neg,
                                     hard_largest=True)
-            anchor_ok = pos.any(1) & neg.any(1)
+            # A set holds a valid candidate iff its row has any.
+            anchor_ok = pos_sets[0][1].any(1) & neg_sets[0][1].any(1)
             self.last_num_valid = anchor_ok.sum()
+            sets = pos_sets + neg_sets
+            sizes = [idx.shape[1] for idx, _ in sets]
+            all_idx = torch.cat([idx for idx, _ in sets], 1)
 
-        def sims(idx: torch.Tensor) -> torch.Tensor:
-            # Only the selected similarities carry gradients: (B, k).
-            return torch.einsum('bd,bkd->bk', query, self.feats[idx])
-
-        pos_idx = torch.cat([i for i, _ in pos_sets], 1)
+        # Only the selected similarities carry gradients: (B, K).
+        logits = _SelectedSimilarity.apply(query, self.feats, all_idx, sim,
+                                            patch)
+        parts = (logits / self.temperature).split(sizes, dim=1)
+        num_pos_sets = len(pos_sets)
+        pos_logit = torch.cat(parts[:num_pos_sets], 1)
         pos_ok = torch.cat([ok for _, ok in pos_sets], 1)
-        pos_logit = sims(pos_idx) / self.temperature
         row_ok = pos_ok & anchor_ok.unsqueeze(1)
         total = query.new_zeros(())
         count = query.new_zeros(())
-        for neg_idx, neg_ok in neg_sets:
-            neg_logit = (sims(neg_idx) / self.temperature).masked_fill(
-                ~neg_ok, _MASKED)
+        for neg_logit, (_, neg_ok) in zip(parts[num_pos_sets:], neg_sets):
+            neg_logit = neg_logit.masked_fill(~neg_ok, _MASKED)
             # One log-sum-exp of the negatives per anchor, shared by all of
             # its positives: -log(e^p / (e^p + sum e^n)) = softplus(lse - p).
             lse = torch.logsumexp(neg_logit, dim=1, keepdim=True)
-            rows = F.softplus(lse - pos_logit)
-            total = total + (rows * row_ok).sum()
+            loss_rows = F.softplus(lse - pos_logit)
+            total = total + (loss_rows * row_ok).sum()
             count = count + row_ok.sum()
         return total / count.clamp(min=1)
 
     @torch.no_grad()
     def _write(self, feats: torch.Tensor, labels: torch.Tensor,
-               indices: torch.Tensor) -> None:
+               indices: torch.Tensor, patch: Dict) -> None:
         feats = _all_gather_cat(feats.contiguous())
         labels = _all_gather_cat(labels.contiguous())
         indices = _all_gather_cat(indices.contiguous())
+        written = indices.unique()
+        patch.update(written=written, old=self.feats[written].clone())
         self.feats[indices] = feats.to(self.feats.dtype)
+        patch['version'] = self.feats._version
         self.labels[indices] = labels
         self.filled[indices] = True
 

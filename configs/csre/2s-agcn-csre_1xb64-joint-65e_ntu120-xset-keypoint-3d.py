@@ -1,0 +1,8 @@
+# CSRE on the 2s-agcn baseline (2s-agcn_1xb64-joint-65e_ntu120-xset-keypoint-3d): the STFD head with spatial and
+# temporal memory banks (csre.txt Sec. 3, hyper-parameters Sec. 4.2); the
+# feature map is 16 frames x 25 joints after the backbone's two
+# temporal strides, so the head's layers are built eagerly (multi-GPU safe).
+_base_ = '../2s-agcn/2s-agcn_1xb64-joint-65e_ntu120-xset-keypoint-3d.py'
+model = dict(
+    type='MultiStreamRecognizer',
+    cls_head=dict(type='STFDHead', num_joints=25, num_frames=16))

@@ -1,0 +1,114 @@
+"""Strip the training-only parts (CSRE decomposition layers, memory banks,
+auxiliary heads, optimizer state) from a checkpoint.
+
+The result loads into mmaction2's stock ``RecognizerGCN`` + ``GCNHead``
+without mmcsre installed and predicts the same scores. It is a plain
+``{'state_dict', 'meta'}`` file that ``torch.load(weights_only=True)``
+reads with no allowlist. A deploy config with the stock model is written
+beside it.
+
+Example::
+
+    python tools/strip_checkpoint.py CONFIG work_dirs/x/epoch_65.pth \
+        work_dirs/x/deploy.pth
+"""
+import argparse
+import os.path as osp
+from typing import Dict, List, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import mmcsre  # noqa: F401  (registers modules, allowlists checkpoints)
+
+# Head arguments mmaction2's GCNHead understands.
+GCN_HEAD_KEYS = ('num_classes', 'in_channels', 'loss_cls', 'dropout',
+                 'average_clips', 'init_cfg')
+STOCK_RECOGNIZER_KEYS = ('backbone', 'cls_head', 'data_preprocessor',
+                         'train_cfg', 'test_cfg')
+
+
+def training_only_prefixes(model: torch.nn.Module) -> List[str]:
+    """State-dict prefixes of the sub-modules that are unused at test time.
+
+    A module lists them in its ``training_only_modules`` attribute.
+    """
+    prefixes = []
+    for name, module in model.named_modules():
+        for sub in getattr(module, 'training_only_modules', ()):
+            prefixes.append(f'{name}.{sub}.' if name else f'{sub}.')
+    return prefixes
+
+
+def stock_model_cfg(model_cfg: Dict) -> Dict:
+    """The mmaction2-only model config equivalent at test time."""
+    model_cfg = dict(model_cfg)
+    if model_cfg.get('type') == 'MultiStreamRecognizer':
+        model_cfg['type'] = 'RecognizerGCN'
+    model_cfg = {
+        k: v
+        for k, v in model_cfg.items()
+        if k == 'type' or k in STOCK_RECOGNIZER_KEYS
+    }
+    head = dict(model_cfg['cls_head'])
+    if head.get('type') != 'GCNHead':
+        head = {k: v for k, v in head.items() if k in GCN_HEAD_KEYS}
+        head['type'] = 'GCNHead'
+        head.pop('init_cfg', None)
+    model_cfg['cls_head'] = head
+    return model_cfg
+
+
+def strip(config: str, checkpoint: str) -> Tuple[Dict, Dict, int]:
+    """Returns (stripped checkpoint, stock model config, keys dropped)."""
+    from mmaction.registry import MODELS
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    model = MODELS.build(cfg.model)
+    prefixes = training_only_prefixes(model)
+    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    state = ckpt.get('state_dict', ckpt)
+    kept = {
+        k: v
+        for k, v in state.items()
+        if not any(k.startswith(p) for p in prefixes)
+    }
+    deploy_cfg = stock_model_cfg(cfg.model.to_dict())
+    stock = MODELS.build(deploy_cfg)
+    missing, unexpected = stock.load_state_dict(kept, strict=False)
+    if missing or unexpected:
+        raise RuntimeError(
+            f'{checkpoint}: after stripping {prefixes}, the stock model has '
+            f'missing keys {missing} and unexpected keys {unexpected}')
+    meta = dict(
+        stripped_from=osp.abspath(checkpoint),
+        dropped_prefixes=prefixes,
+        epoch=int(ckpt.get('meta', {}).get('epoch', -1)),
+        mmcsre_version=mmcsre.__version__)
+    return dict(state_dict=kept, meta=meta), deploy_cfg, len(state) - len(
+        kept)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='config the checkpoint was trained '
+                        'with')
+    parser.add_argument('checkpoint', help='checkpoint to strip')
+    parser.add_argument('out', help='output .pth')
+    parser.add_argument(
+        '--out-config',
+        help='deploy config with the stock model (default: OUT with .py)')
+    args = parser.parse_args()
+    stripped, deploy_cfg, dropped = strip(args.config, args.checkpoint)
+    torch.save(stripped, args.out)
+    out_config = args.out_config or osp.splitext(args.out)[0] + '.py'
+    Config(dict(model=deploy_cfg, default_scope='mmaction')).dump(out_config)
+    numel = sum(v.numel() for v in stripped['state_dict'].values())
+    print(f'wrote {args.out} ({len(stripped["state_dict"])} tensors, '
+          f'{numel:,} numbers; dropped {dropped} training-only tensors: '
+          f'{stripped["meta"]["dropped_prefixes"]}) and {out_config}')
+
+
+if __name__ == '__main__':
+    main()
