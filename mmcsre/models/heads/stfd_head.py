@@ -160,6 +160,21 @@ class STFDHead(GCNHead):
             out[name] = module(feat)
         return out
 
+    def init_weights(self) -> None:
+        """Initialise ``fc`` (GCNHead's init); the lazy layers must have
+        been materialised first."""
+        lazy = [
+            n for n, p in self.named_parameters()
+            if isinstance(p, nn.parameter.UninitializedParameter)
+        ]
+        if lazy:
+            raise RuntimeError(
+                f'STFDHead layers {lazy} are not built yet: add '
+                "dict(type='MemoryBankInitHook') to custom_hooks (the "
+                'default runtime has it), call init_lazy(feats) first, or '
+                'set num_joints and num_frames')
+        super().init_weights()
+
     @torch.no_grad()
     def init_lazy(self, feats: torch.Tensor) -> None:
         """Materialise the lazy layers from one backbone feature map

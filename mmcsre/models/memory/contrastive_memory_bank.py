@@ -312,12 +312,17 @@ class ContrastiveMemoryBank(BaseModule):
         feats = _all_gather_cat(feats.contiguous())
         labels = _all_gather_cat(labels.contiguous())
         indices = _all_gather_cat(indices.contiguous())
-        written = indices.unique()
+        # A slot may appear twice (e.g. a distributed sampler's padding);
+        # keep its last occurrence so every rank writes the same value.
+        written, inverse = indices.unique(return_inverse=True)
+        last = torch.zeros_like(written).scatter_reduce(
+            0, inverse, torch.arange(len(indices), device=indices.device),
+            reduce='amax', include_self=False)
         patch.update(written=written, old=self.feats[written].clone())
-        self.feats[indices] = feats.to(self.feats.dtype)
+        self.feats[written] = feats[last].to(self.feats.dtype)
         patch['version'] = self.feats._version
-        self.labels[indices] = labels
-        self.filled[indices] = True
+        self.labels[written] = labels[last]
+        self.filled[written] = True
 
     def extra_repr(self) -> str:
         return (f'num_samples={self.num_samples}, feat_dim={self.feat_dim}, '

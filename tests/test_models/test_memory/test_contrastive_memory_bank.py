@@ -731,3 +731,13 @@ def test_distributed_banks_identical(tmp_path):
     ]).unique()
     assert torch.equal(torch.nonzero(out[0]['state']['filled']).view(-1),
                        written)
+
+
+def test_duplicate_indices_keep_the_last_occurrence():
+    bank = ContrastiveMemoryBank(6, 4)
+    feats = torch.randn(3, 4)
+    bank(feats, torch.tensor([0, 1, 2]), torch.tensor([5, 2, 5]))
+    torch.testing.assert_close(bank.feats[5], F.normalize(feats[2], dim=0))
+    torch.testing.assert_close(bank.feats[2], F.normalize(feats[1], dim=0))
+    assert bank.labels[5].item() == 2
+    assert bank.filled.tolist() == [False, False, True, False, False, True]
