@@ -33,7 +33,9 @@ import mmcsre  # noqa: F401
 from mmcsre.models.memory import ContrastiveMemoryBank
 
 
-def timeit(fn: Callable[[], None], repeats: int, warmup: int = 1,
+def timeit(fn: Callable[[], None],
+           repeats: int,
+           warmup: int = 1,
            device: str = 'cpu') -> List[float]:
     """Wall times (s) of ``fn``, synchronising CUDA around each call."""
     for _ in range(warmup):
@@ -77,15 +79,14 @@ def per_anchor_loss(bank: ContrastiveMemoryBank, feats: torch.Tensor,
         pos_sorted = torch.sort(pos_sim)[0][:bank.num_hard_pos]
         hard_neg = torch.sort(neg_sim, descending=True)[0][:bank.num_hard_neg]
         rand_idx = random.sample(
-            range(neg_sim.shape[0]), min(bank.num_rand_neg,
-                                         neg_sim.shape[0]))
+            range(neg_sim.shape[0]), min(bank.num_rand_neg, neg_sim.shape[0]))
         rand_neg = neg_sim[torch.tensor(rand_idx, device=feats.device)]
         for negs in (hard_neg, rand_neg):
             logits = torch.cat(
-                [pos_sorted[:, None],
-                 negs[None].expand(len(pos_sorted), -1)], 1)
-            target = torch.zeros(len(pos_sorted), dtype=torch.long,
-                                 device=feats.device)
+                [pos_sorted[:, None], negs[None].expand(len(pos_sorted), -1)],
+                1)
+            target = torch.zeros(
+                len(pos_sorted), dtype=torch.long, device=feats.device)
             losses.append(
                 F.cross_entropy(
                     logits / bank.temperature, target, reduction='none'))
@@ -161,8 +162,7 @@ def bench_step(args, device: str) -> Dict[str, float]:
         if name == 'csre':
             for bank in model.cls_head.banks.values():
                 bank.feats.copy_(
-                    F.normalize(
-                        torch.randn_like(bank.feats), dim=1))
+                    F.normalize(torch.randn_like(bank.feats), dim=1))
                 bank.labels.copy_(
                     torch.randint(args.num_classes, bank.labels.shape))
                 bank.filled.fill_(True)
@@ -181,15 +181,18 @@ def bench_step(args, device: str) -> Dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available()
-                        else 'cpu')
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--num-samples', type=int, default=63026)
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--feat-dim', type=int, default=256)
     parser.add_argument('--num-classes', type=int, default=120)
     parser.add_argument('--repeats', type=int, default=7)
-    parser.add_argument('--step-batch', type=int, default=16,
-                        help='batch of the full training step')
+    parser.add_argument(
+        '--step-batch',
+        type=int,
+        default=16,
+        help='batch of the full training step')
     parser.add_argument('--clip-len', type=int, default=64)
     parser.add_argument('--step-repeats', type=int, default=5)
     parser.add_argument('--skip-step', action='store_true')

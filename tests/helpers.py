@@ -1,4 +1,4 @@
-"""Shared test helpers: repository paths and the optional ``../shared`` data."""
+"""Shared test helpers: repository paths and the optional ../shared data."""
 import os
 import os.path as osp
 import subprocess
@@ -22,13 +22,14 @@ def run_tool(args, cwd=None, timeout=900):
     """Run ``python ARGS`` like a user would; fail with its output."""
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
-    proc = subprocess.run([sys.executable] + [str(a) for a in args],
-                          cwd=cwd or REPO_ROOT,
-                          env=env,
-                          stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT,
-                          text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable] + [str(a) for a in args],
+        cwd=cwd or REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(f'{args} exited {proc.returncode}:\n'
                              f'{proc.stdout[-6000:]}')

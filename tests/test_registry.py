@@ -23,5 +23,4 @@ def test_import_registers_into_mmaction_scope():
 
 def test_version():
     import mmcsre
-    assert mmcsre.__version__ == '.'.join(
-        str(x) for x in mmcsre.version_info)
+    assert mmcsre.__version__ == '.'.join(str(x) for x in mmcsre.version_info)

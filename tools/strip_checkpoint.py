@@ -86,14 +86,14 @@ def strip(config: str, checkpoint: str) -> Tuple[Dict, Dict, int]:
         dropped_prefixes=prefixes,
         epoch=int(ckpt.get('meta', {}).get('epoch', -1)),
         mmcsre_version=mmcsre.__version__)
-    return dict(state_dict=kept, meta=meta), deploy_cfg, len(state) - len(
-        kept)
+    return dict(state_dict=kept, meta=meta), deploy_cfg, len(state) - len(kept)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='config the checkpoint was trained '
-                        'with')
+    parser.add_argument(
+        'config', help='config the checkpoint was trained '
+        'with')
     parser.add_argument('checkpoint', help='checkpoint to strip')
     parser.add_argument('out', help='output .pth')
     parser.add_argument(

@@ -8,6 +8,6 @@ _base_ = [
 model = dict(
     backbone=dict(
         graph_cfg=dict(
-            _delete_=True, layout={{_base_.graph_layout}},
-            mode='spatial'), num_person=1),
+            _delete_=True, layout={{_base_.graph_layout}}, mode='spatial'),
+        num_person=1),
     cls_head=dict(num_classes=10))

@@ -1,6 +1,7 @@
 # 2s-AGCN baseline, joint stream, ntu60-xview, CTR-GCN recipe (see README).
 _base_ = [
-    '../_base_/models/2s-agcn.py', '../_base_/datasets/ntu60-xview_3d_joint.py',
+    '../_base_/models/2s-agcn.py',
+    '../_base_/datasets/ntu60-xview_3d_joint.py',
     '../_base_/schedules/sgd_nesterov_65e_warmup5.py',
     '../_base_/default_runtime.py'
 ]

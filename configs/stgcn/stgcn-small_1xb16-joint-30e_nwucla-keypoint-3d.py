@@ -6,7 +6,9 @@
 _base_ = './stgcn_1xb16-joint-65e_nwucla-keypoint-3d.py'
 model = dict(
     backbone=dict(
-        base_channels=32, num_stages=6, inflate_stages=[4, 6],
+        base_channels=32,
+        num_stages=6,
+        inflate_stages=[4, 6],
         down_stages=[4, 6]),
     cls_head=dict(in_channels=128))
 max_epochs = 30

@@ -6,7 +6,9 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 model = dict(
-    backbone=dict(graph_cfg=dict(
-            _delete_=True, layout={{_base_.graph_layout}},
+    backbone=dict(
+        graph_cfg=dict(
+            _delete_=True,
+            layout={{_base_.graph_layout}},
             mode='stgcn_spatial')),
     cls_head=dict(num_classes=10))

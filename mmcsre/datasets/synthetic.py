@@ -44,12 +44,33 @@ _REST_POSE = np.array(
     dtype=np.float64)
 
 # The NTU tree re-rooted at the spine base, listed parents-first for FK.
-_FK_ORDER = (0, 1, 12, 16, 20, 2, 4, 8, 13, 17, 3, 5, 9, 14, 18, 6, 10, 15,
-             19, 7, 11, 21, 22, 23, 24)
+_FK_ORDER = (0, 1, 12, 16, 20, 2, 4, 8, 13, 17, 3, 5, 9, 14, 18, 6, 10, 15, 19,
+             7, 11, 21, 22, 23, 24)
 _FK_PARENT = {
-    1: 0, 12: 0, 16: 0, 20: 1, 2: 20, 4: 20, 8: 20, 13: 12, 17: 16, 3: 2,
-    5: 4, 9: 8, 14: 13, 18: 17, 6: 5, 10: 9, 15: 14, 19: 18, 7: 6, 11: 10,
-    21: 7, 22: 7, 23: 11, 24: 11
+    1: 0,
+    12: 0,
+    16: 0,
+    20: 1,
+    2: 20,
+    4: 20,
+    8: 20,
+    13: 12,
+    17: 16,
+    3: 2,
+    5: 4,
+    9: 8,
+    14: 13,
+    18: 17,
+    6: 5,
+    10: 9,
+    15: 14,
+    19: 18,
+    7: 6,
+    11: 10,
+    21: 7,
+    22: 7,
+    23: 11,
+    24: 11
 }
 
 # Rotatable joints: a rotation at a joint moves all its descendants.
@@ -129,7 +150,10 @@ def _squat(t, a):
 
 def _kick(t, a):
     kick = a * _pulse(t)
-    return {R_HIP: [('x', -1.4 * kick)], R_KNEE: [('x', 0.8 * kick * (1 - kick))]}, 0 * t
+    return {
+        R_HIP: [('x', -1.4 * kick)],
+        R_KNEE: [('x', 0.8 * kick * (1 - kick))]
+    }, 0 * t
 
 
 def _bow(t, a):
@@ -149,7 +173,8 @@ def _jumping_jack(t, a):
 def _clap(t, a):
     together = _pulse(2 * t)
     return {
-        R_SHOULDER: [('x', -1.4 * np.ones_like(t)), ('y', -0.9 * a * together)],
+        R_SHOULDER: [('x', -1.4 * np.ones_like(t)),
+                     ('y', -0.9 * a * together)],
         L_SHOULDER: [('x', -1.4 * np.ones_like(t)), ('y', 0.9 * a * together)],
         R_ELBOW: [('x', -0.3 * np.ones_like(t))],
         L_ELBOW: [('x', -0.3 * np.ones_like(t))],
@@ -219,8 +244,10 @@ def forward_kinematics(angles: Dict[int, Sequence[Tuple[str, np.ndarray]]],
     return pos
 
 
-def generate_sample(label: int, rng: np.random.Generator,
-                    min_frames: int = 40, max_frames: int = 100) -> np.ndarray:
+def generate_sample(label: int,
+                    rng: np.random.Generator,
+                    min_frames: int = 40,
+                    max_frames: int = 100) -> np.ndarray:
     """One random sequence of class ``label``.
 
     Args:
@@ -243,8 +270,11 @@ def generate_sample(label: int, rng: np.random.Generator,
     yaw = _rot('y', np.array([rng.uniform(-np.pi / 4, np.pi / 4)]))[0]
     pitch = _rot('x', np.array([rng.uniform(-0.15, 0.15)]))[0]
     pose = pose @ (pitch @ yaw).T
-    pose += np.array([rng.uniform(-0.5, 0.5), rng.uniform(-0.1, 0.1),
-                      rng.uniform(2.5, 3.5)])
+    pose += np.array([
+        rng.uniform(-0.5, 0.5),
+        rng.uniform(-0.1, 0.1),
+        rng.uniform(2.5, 3.5)
+    ])
     pose += rng.normal(0, rng.uniform(0.005, 0.02), size=pose.shape)
     return pose[None].astype(np.float32)
 
@@ -298,8 +328,7 @@ def generate_dataset(num_classes: int = len(CLASSES),
     """
     train = generate_annotations(num_classes, train_per_class, 2 * seed,
                                  'train')
-    val = generate_annotations(num_classes, val_per_class, 2 * seed + 1,
-                               'val')
+    val = generate_annotations(num_classes, val_per_class, 2 * seed + 1, 'val')
     return dict(
         split=dict(
             train=[a['frame_dir'] for a in train],

@@ -9,6 +9,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 import numpy as np
 
 REQUIRED_KEYS = ('frame_dir', 'label', 'keypoint')
+TOP_LEVEL_KEYS = ('split', 'annotations')
 
 
 class AnnotationError(ValueError):
@@ -80,6 +81,8 @@ def validate_annotation(anno: Dict,
         fail(f"'keypoint' holds NaN/inf (first at (m, t, v, c)={bad})")
 
     total = anno.get('total_frames', num_frames)
+    if isinstance(total, bool) or not isinstance(total, (int, np.integer)):
+        fail(f"'total_frames' must be an integer, got {total!r}")
     if int(total) != num_frames:
         fail(f"'total_frames'={total} but 'keypoint' has {num_frames} frames")
 
@@ -159,6 +162,11 @@ def select_split(data: Dict, split: str, source: str) -> List[Dict]:
         raise AnnotationError(f'{source}: unknown split {split!r}; the file '
                               f'has {sorted(splits)}')
     annos = data['annotations']
+    if not isinstance(annos, (list, tuple)) or not all(
+            isinstance(a, dict) for a in annos):
+        raise AnnotationError(
+            f"{source}: 'annotations' must be a list of dicts, got "
+            f'{type(annos).__name__}')
     ident = 'filename' if annos and 'filename' in annos[0] else 'frame_dir'
     wanted = list(splits[split])
     by_id = {a.get(ident): a for a in annos if isinstance(a, dict)}
@@ -171,8 +179,9 @@ def select_split(data: Dict, split: str, source: str) -> List[Dict]:
     return [a for a in annos if a.get(ident) in wanted_set]
 
 
-def check_keys(data: object, source: str,
-               keys: Iterable[str] = ('split', 'annotations')) -> None:
+def check_keys(data: object,
+               source: str,
+               keys: Iterable[str] = TOP_LEVEL_KEYS) -> None:
     """Raise if a loaded pickle is not a dict with the given keys."""
     if not isinstance(data, dict):
         raise AnnotationError(

@@ -121,8 +121,9 @@ class SkeletonLayout:
         known = set(cls.__dataclass_fields__)
         unknown = set(cfg) - known
         if unknown:
-            raise ValueError(f'unknown skeleton layout field(s) {sorted(unknown)}'
-                             f'; known: {sorted(known)}')
+            raise ValueError(
+                f'unknown skeleton layout field(s) {sorted(unknown)}'
+                f'; known: {sorted(known)}')
         cfg = dict(cfg)
         cfg.setdefault('name', 'custom')
         for key in ('spine', 'shoulders'):
@@ -138,11 +139,12 @@ def _one_based(edges: Sequence[Edge]) -> Tuple[Edge, ...]:
 NTU_RGBD = SkeletonLayout(
     name='nturgb+d',
     num_node=25,
-    inward=_one_based([(1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5),
-                       (7, 6), (8, 7), (9, 21), (10, 9), (11, 10), (12, 11),
-                       (13, 1), (14, 13), (15, 14), (16, 15), (17, 1),
-                       (18, 17), (19, 18), (20, 19), (22, 23), (23, 8),
-                       (24, 25), (25, 12)]),
+    inward=_one_based([
+        (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7),
+        (9, 21), (10, 9), (11, 10), (12, 11), (13, 1), (14, 13), (15, 14),
+        (16, 15), (17, 1), (18, 17), (19, 18), (20, 19), (22, 23), (23, 8),
+        (24, 25), (25, 12)
+    ]),
     center=20,
     origin=1,
     spine=(0, 1),
@@ -152,17 +154,16 @@ NTU_RGBD = SkeletonLayout(
                  'elbow_right', 'wrist_right', 'hand_right', 'hip_left',
                  'knee_left', 'ankle_left', 'foot_left', 'hip_right',
                  'knee_right', 'ankle_right', 'foot_right', 'spine_shoulder',
-                 'handtip_left', 'thumb_left', 'handtip_right',
-                 'thumb_right'))
+                 'handtip_left', 'thumb_left', 'handtip_right', 'thumb_right'))
 
 # Kinect v1 order, as in the NW-UCLA ``all_sqe`` release.
 NW_UCLA = SkeletonLayout(
     name='nw-ucla',
     num_node=20,
-    inward=_one_based([(1, 2), (2, 3), (4, 3), (5, 3), (6, 5), (7, 6),
-                       (8, 7), (9, 3), (10, 9), (11, 10), (12, 11), (13, 1),
-                       (14, 13), (15, 14), (16, 15), (17, 1), (18, 17),
-                       (19, 18), (20, 19)]),
+    inward=_one_based([(1, 2), (2, 3), (4, 3), (5, 3), (6, 5), (7, 6), (8, 7),
+                       (9, 3), (10, 9), (11, 10), (12, 11), (13, 1), (14, 13),
+                       (15, 14), (16, 15), (17, 1), (18, 17), (19, 18),
+                       (20, 19)]),
     center=2,
     origin=1,
     spine=(0, 1),

@@ -40,8 +40,8 @@ def history_buffer_getattr(obj: object, name: str) -> object:
     from mmengine.logging.history_buffer import HistoryBuffer
     allowed = getattr(HistoryBuffer, '_statistics_methods', {})
     if obj is not HistoryBuffer or name.startswith('_') or (
-            name not in allowed and name not in ('min', 'max', 'mean',
-                                                 'current')):
+            name not in allowed
+            and name not in ('min', 'max', 'mean', 'current')):
         raise pickle.UnpicklingError(
             f'refusing getattr({obj!r}, {name!r}) while loading a checkpoint'
             ' (only HistoryBuffer statistics methods are allowed)')
@@ -66,9 +66,8 @@ def _safe_checkpoint_globals() -> List[object]:
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
         safe += [
-            getattr(dtypes, name) for name in dir(dtypes)
-            if name.endswith('DType') and isinstance(
-                getattr(dtypes, name), type)
+            getattr(dtypes, name) for name in dir(dtypes) if
+            name.endswith('DType') and isinstance(getattr(dtypes, name), type)
         ]
     safe += [(history_buffer_getattr, 'builtins.getattr'),
              (history_buffer_getattr, '__builtin__.getattr')]

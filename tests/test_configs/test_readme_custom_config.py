@@ -33,7 +33,8 @@ def test_readme_custom_layout_config_trains_a_step(tmp_path):
     ann = tmp_path / 'my_dataset.pkl'
     with open(ann, 'wb') as f:
         pickle.dump(
-            dict(split=dict(train=['v0', 'v1'], val=['v2']), annotations=annos),
+            dict(
+                split=dict(train=['v0', 'v1'], val=['v2']), annotations=annos),
             f)
     code = code.replace("'data/my_dataset.pkl'", repr(str(ann)))
     path = tmp_path / 'my_config.py'

@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from helpers import REPO_ROOT
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
@@ -15,7 +16,6 @@ from mmcsre.engine.hooks import MemoryBankInitHook
 from mmcsre.engine.hooks.memory_bank_init_hook import has_lazy_params
 from mmcsre.models.memory import ContrastiveMemoryBank
 from mmcsre.structures import get_layout
-from helpers import REPO_ROOT
 
 CONFIGS = sorted(
     p for p in glob.glob(
@@ -90,8 +90,9 @@ def test_config_builds_and_trains_one_step(path, tmp_path):
         ds_cfg.train_per_class = 1
     dataset = DATASETS.build(ds_cfg)
     model = MODELS.build(cfg.model)
-    for bank in [m for m in model.modules()
-                 if isinstance(m, ContrastiveMemoryBank)]:
+    for bank in [
+            m for m in model.modules() if isinstance(m, ContrastiveMemoryBank)
+    ]:
         bank.allocate(len(dataset))
     batch = pseudo_collate([dataset[i] for i in range(2)])
     if has_lazy_params(model):

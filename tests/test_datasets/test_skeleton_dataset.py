@@ -22,8 +22,11 @@ def mmaction_scope():
 def ntu_anno(frame_dir, label, num_frames, num_person=2, seed=0):
     rng = np.random.default_rng(seed)
     kp = rng.normal(size=(num_person, num_frames, 25, 3)) + [0., 0., 3.]
-    return dict(frame_dir=frame_dir, label=label, total_frames=num_frames,
-                keypoint=kp.astype(np.float32))
+    return dict(
+        frame_dir=frame_dir,
+        label=label,
+        total_frames=num_frames,
+        keypoint=kp.astype(np.float32))
 
 
 def pyskl_2d_anno(frame_dir, label, num_frames, seed=0):
@@ -31,10 +34,14 @@ def pyskl_2d_anno(frame_dir, label, num_frames, seed=0):
     rng = np.random.default_rng(seed)
     kp = rng.uniform(0, 1000, size=(2, num_frames, 17, 2))
     score = rng.uniform(0.05, 1.0, size=(2, num_frames, 17))
-    return dict(frame_dir=frame_dir, label=label, img_shape=(1080, 1920),
-                original_shape=(1080, 1920), total_frames=num_frames,
-                keypoint=kp.astype(np.float16),
-                keypoint_score=score.astype(np.float16))
+    return dict(
+        frame_dir=frame_dir,
+        label=label,
+        img_shape=(1080, 1920),
+        original_shape=(1080, 1920),
+        total_frames=num_frames,
+        keypoint=kp.astype(np.float16),
+        keypoint_score=score.astype(np.float16))
 
 
 def dump(path, data):
@@ -61,8 +68,11 @@ def pipeline_3d(test_mode=False, num_clips=1):
     return [
         dict(type='SkeletonPreNormalize', layout='nturgb+d'),
         dict(type='SkeletonStreamFeature', layout='nturgb+d', feats='j'),
-        dict(type='UniformSampleFrames', clip_len=CLIP_LEN,
-             num_clips=num_clips, test_mode=test_mode),
+        dict(
+            type='UniformSampleFrames',
+            clip_len=CLIP_LEN,
+            num_clips=num_clips,
+            test_mode=test_mode),
         dict(type='PoseDecode'),
         dict(type='FormatGCNInput', num_person=2),
         dict(type='PackActionInputs', meta_keys=('frame_dir', 'sample_idx'))
@@ -70,9 +80,12 @@ def pipeline_3d(test_mode=False, num_clips=1):
 
 
 def test_builds_and_returns_gcn_inputs(tmp_path):
-    ds = SkeletonDataset(ntu_pickle(tmp_path), pipeline_3d(),
-                         split='xsub_train', num_classes=3,
-                         layout='nturgb+d')
+    ds = SkeletonDataset(
+        ntu_pickle(tmp_path),
+        pipeline_3d(),
+        split='xsub_train',
+        num_classes=3,
+        layout='nturgb+d')
     assert len(ds) == 2
     sample = ds[0]
     inputs = sample['inputs']
@@ -86,8 +99,8 @@ def test_builds_and_returns_gcn_inputs(tmp_path):
 
 
 def test_one_frame_sequence_is_looped_to_clip_len(tmp_path):
-    ds = SkeletonDataset(ntu_pickle(tmp_path), pipeline_3d(),
-                         split='xsub_train', num_classes=3)
+    ds = SkeletonDataset(
+        ntu_pickle(tmp_path), pipeline_3d(), split='xsub_train', num_classes=3)
     sample = ds[1]
     inputs = sample['inputs']
     assert tuple(inputs.shape) == (1, 2, CLIP_LEN, 25, 3)
@@ -98,9 +111,12 @@ def test_one_frame_sequence_is_looped_to_clip_len(tmp_path):
 
 
 def test_val_split_and_test_mode_clips(tmp_path):
-    ds = SkeletonDataset(ntu_pickle(tmp_path),
-                         pipeline_3d(test_mode=True, num_clips=2),
-                         split='xsub_val', test_mode=True, num_classes=3)
+    ds = SkeletonDataset(
+        ntu_pickle(tmp_path),
+        pipeline_3d(test_mode=True, num_clips=2),
+        split='xsub_val',
+        test_mode=True,
+        num_classes=3)
     assert len(ds) == 1
     inputs = ds[0]['inputs']
     # one person padded to two
@@ -126,19 +142,26 @@ def test_total_frames_is_filled_in(tmp_path):
 
 def test_built_from_registry(tmp_path):
     ds = DATASETS.build(
-        dict(type='SkeletonDataset', ann_file=ntu_pickle(tmp_path),
-             pipeline=pipeline_3d(), split='xsub_train', num_classes=3,
-             layout='nturgb+d'))
+        dict(
+            type='SkeletonDataset',
+            ann_file=ntu_pickle(tmp_path),
+            pipeline=pipeline_3d(),
+            split='xsub_train',
+            num_classes=3,
+            layout='nturgb+d'))
     assert isinstance(ds, SkeletonDataset)
     assert len(ds) == 2
 
 
 def test_pyskl_2d_pickle_loads_unchanged_with_coco_layout(tmp_path):
-    annos = [pyskl_2d_anno(f'S001C001P001R001A{i:03d}', i, 30 + i, seed=i)
-             for i in range(1, 4)]
+    annos = [
+        pyskl_2d_anno(f'S001C001P001R001A{i:03d}', i, 30 + i, seed=i)
+        for i in range(1, 4)
+    ]
     data = dict(
-        split=dict(xsub_train=[a['frame_dir'] for a in annos[:2]],
-                   xsub_val=[annos[2]['frame_dir']]),
+        split=dict(
+            xsub_train=[a['frame_dir'] for a in annos[:2]],
+            xsub_val=[annos[2]['frame_dir']]),
         annotations=annos)
     path = dump(tmp_path / 'ntu60_hrnet.pkl', data)
     pipeline = [
@@ -149,8 +172,8 @@ def test_pyskl_2d_pickle_loads_unchanged_with_coco_layout(tmp_path):
         dict(type='FormatGCNInput', num_person=2),
         dict(type='PackActionInputs')
     ]
-    ds = SkeletonDataset(path, pipeline, split='xsub_train', num_classes=60,
-                         layout='coco')
+    ds = SkeletonDataset(
+        path, pipeline, split='xsub_train', num_classes=60, layout='coco')
     assert len(ds) == 2
 
     info = ds.get_data_info(1)
@@ -214,8 +237,11 @@ def test_unknown_split(tmp_path):
 
 
 def test_split_with_missing_ids(tmp_path):
-    path = dump(tmp_path / 'ghost.pkl', dict(
-        split=dict(train=['a', 'ghost']), annotations=[ntu_anno('a', 0, 3)]))
+    path = dump(
+        tmp_path / 'ghost.pkl',
+        dict(
+            split=dict(train=['a', 'ghost']),
+            annotations=[ntu_anno('a', 0, 3)]))
     with pytest.raises(AnnotationError, match=r"e.g. \['ghost'\]"):
         SkeletonDataset(path, pipeline=[], split='train')
 

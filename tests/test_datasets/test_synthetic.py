@@ -65,14 +65,16 @@ def test_shapes_and_dtypes():
 
 def test_frame_count_bounds():
     rng = np.random.default_rng(0)
-    lengths = {generate_sample(0, rng, min_frames=5, max_frames=7).shape[1]
-               for _ in range(40)}
+    lengths = {
+        generate_sample(0, rng, min_frames=5, max_frames=7).shape[1]
+        for _ in range(40)
+    }
     assert lengths == {5, 6, 7}
 
 
 def test_dataset_splits_are_disjoint_and_balanced():
-    data = generate_dataset(num_classes=4, train_per_class=3,
-                            val_per_class=2, seed=1)
+    data = generate_dataset(
+        num_classes=4, train_per_class=3, val_per_class=2, seed=1)
     train, val = data['split']['train'], data['split']['val']
     assert len(train) == 12 and len(val) == 8
     assert not set(train) & set(val)
@@ -81,9 +83,10 @@ def test_dataset_splits_are_disjoint_and_balanced():
     assert len(set(ids)) == 20 and set(ids) == set(train) | set(val)
     by_id = {a['frame_dir']: a for a in data['annotations']}
     assert Counter(by_id[i]['label'] for i in train) == {
-        c: 3 for c in range(4)}
-    assert Counter(by_id[i]['label'] for i in val) == {
-        c: 2 for c in range(4)}
+        c: 3
+        for c in range(4)
+    }
+    assert Counter(by_id[i]['label'] for i in val) == {c: 2 for c in range(4)}
     # no sample repeats across the splits
     train_kp = [by_id[i]['keypoint'] for i in train]
     for i in val:
@@ -93,10 +96,10 @@ def test_dataset_splits_are_disjoint_and_balanced():
 
 
 def test_dataset_deterministic_for_seed():
-    a = generate_dataset(num_classes=2, train_per_class=1, val_per_class=1,
-                         seed=5)
-    b = generate_dataset(num_classes=2, train_per_class=1, val_per_class=1,
-                         seed=5)
+    a = generate_dataset(
+        num_classes=2, train_per_class=1, val_per_class=1, seed=5)
+    b = generate_dataset(
+        num_classes=2, train_per_class=1, val_per_class=1, seed=5)
     assert a['split'] == b['split']
     for x, y in zip(a['annotations'], b['annotations']):
         np.testing.assert_array_equal(x['keypoint'], y['keypoint'])
@@ -115,13 +118,12 @@ def test_forward_kinematics_is_rigid():
         j: [(axis, rng.uniform(-2, 2, size=T)) for axis in 'xyz']
         for j in (0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 7, 20)
     }
-    pose = forward_kinematics(angles, lift=rng.uniform(-0.3, 0.3, T),
-                              scale=1.1)
+    pose = forward_kinematics(
+        angles, lift=rng.uniform(-0.3, 0.3, T), scale=1.1)
     assert pose.shape == (T, 25, 3)
     lengths = bone_lengths(pose)
-    np.testing.assert_allclose(lengths, np.broadcast_to(lengths[0],
-                                                        lengths.shape),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        lengths, np.broadcast_to(lengths[0], lengths.shape), atol=1e-9)
     assert (np.ptp(pose, axis=0) > 1e-2).any()  # and it does move
 
 
@@ -167,8 +169,13 @@ def test_dataset_builds_from_registry():
 
 
 def test_dataset_options():
-    kwargs = dict(type='SyntheticSkeletonDataset', pipeline=[],
-                  num_classes=3, train_per_class=2, val_per_class=1, seed=4)
+    kwargs = dict(
+        type='SyntheticSkeletonDataset',
+        pipeline=[],
+        num_classes=3,
+        train_per_class=2,
+        val_per_class=1,
+        seed=4)
     train = DATASETS.build(dict(kwargs, split='train'))
     val = DATASETS.build(dict(kwargs, split='val'))
     assert len(train) == 6 and len(val) == 3
@@ -178,5 +185,6 @@ def test_dataset_options():
     assert not train_ids & val_ids
     again = DATASETS.build(dict(kwargs, split='val'))
     for i in range(3):
-        np.testing.assert_array_equal(val.get_data_info(i)['keypoint'],
-                                      again.get_data_info(i)['keypoint'])
+        np.testing.assert_array_equal(
+            val.get_data_info(i)['keypoint'],
+            again.get_data_info(i)['keypoint'])

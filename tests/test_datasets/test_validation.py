@@ -12,12 +12,15 @@ SOURCE = '/data/skeleton/ntu60_3d.pkl'
 REMOVE = object()
 
 
-def anno(frame_dir='S001C001P001R001A001', label=1, num_frames=5,
-         num_joints=25, **extra):
-    kp = np.random.default_rng(0).normal(
-        size=(1, num_frames, num_joints, 3)).astype(np.float32)
-    out = dict(frame_dir=frame_dir, label=label, total_frames=num_frames,
-               keypoint=kp)
+def anno(frame_dir='S001C001P001R001A001',
+         label=1,
+         num_frames=5,
+         num_joints=25,
+         **extra):
+    kp = np.random.default_rng(0).normal(size=(1, num_frames, num_joints,
+                                               3)).astype(np.float32)
+    out = dict(
+        frame_dir=frame_dir, label=label, total_frames=num_frames, keypoint=kp)
     out.update(extra)
     return out
 
@@ -34,11 +37,17 @@ def bad_second(**changes):
     return [anno('good'), bad]
 
 
-def check_error(annos, problem, num_classes=5, num_joints=None,
+def check_error(annos,
+                problem,
+                num_classes=5,
+                num_joints=None,
                 frame_dir='bad'):
     with pytest.raises(AnnotationError) as info:
-        validate_annotations(annos, source=SOURCE, num_classes=num_classes,
-                             num_joints=num_joints)
+        validate_annotations(
+            annos,
+            source=SOURCE,
+            num_classes=num_classes,
+            num_joints=num_joints)
     msg = str(info.value)
     assert SOURCE in msg
     assert 'sample #1' in msg
@@ -55,9 +64,13 @@ def kp_with(value, where=(0, 2, 3, 1)):
 
 
 def test_good_annotations_pass():
-    annos = [anno('a', label=0), anno('b', label=4, num_frames=1),
-             anno('c', label=np.int64(2)), anno('d', label=np.array([3])),
-             anno('e', keypoint_score=np.ones((1, 5, 25), np.float16))]
+    annos = [
+        anno('a', label=0),
+        anno('b', label=4, num_frames=1),
+        anno('c', label=np.int64(2)),
+        anno('d', label=np.array([3])),
+        anno('e', keypoint_score=np.ones((1, 5, 25), np.float16))
+    ]
     annos[0]['keypoint'] = annos[0]['keypoint'].astype(np.float16)
     del annos[1]['total_frames']  # optional
     validate_annotations(annos, source=SOURCE, num_classes=5, num_joints=25)
@@ -69,94 +82,110 @@ def test_error_is_a_value_error():
 
 @pytest.mark.parametrize('key', ['frame_dir', 'label', 'keypoint'])
 def test_missing_key(key):
-    msg = check_error(bad_second(**{key: REMOVE}),
-                      f"missing key(s) ['{key}']",
-                      frame_dir=None if key == 'frame_dir' else 'bad')
+    msg = check_error(
+        bad_second(**{key: REMOVE}),
+        f"missing key(s) ['{key}']",
+        frame_dir=None if key == 'frame_dir' else 'bad')
     assert 'keys present' in msg
 
 
 def test_keypoint_not_an_array():
-    check_error(bad_second(keypoint=[[[[0., 1., 2.]]]]),
-                "'keypoint' must be a numpy array, got list")
+    check_error(
+        bad_second(keypoint=[[[[0., 1., 2.]]]]),
+        "'keypoint' must be a numpy array, got list")
 
 
 @pytest.mark.parametrize('shape', [(5, 25, 3), (1, 1, 5, 25, 3), (75, )])
 def test_keypoint_wrong_ndim(shape):
-    check_error(bad_second(keypoint=np.zeros(shape, np.float32)),
-                f"'keypoint' must have shape (M, T, V, C), got {shape}")
+    check_error(
+        bad_second(keypoint=np.zeros(shape, np.float32)),
+        f"'keypoint' must have shape (M, T, V, C), got {shape}")
 
 
 def test_zero_frames():
-    check_error(bad_second(keypoint=np.zeros((1, 0, 25, 3), np.float32),
-                           total_frames=0), '0 frames')
+    check_error(
+        bad_second(
+            keypoint=np.zeros((1, 0, 25, 3), np.float32), total_frames=0),
+        '0 frames')
 
 
 def test_zero_persons():
-    check_error(bad_second(keypoint=np.zeros((0, 5, 25, 3), np.float32)),
-                'no person')
+    check_error(
+        bad_second(keypoint=np.zeros((0, 5, 25, 3), np.float32)), 'no person')
 
 
 def test_one_coordinate():
-    check_error(bad_second(keypoint=np.zeros((1, 5, 25, 1), np.float32)),
-                'C >= 2')
+    check_error(
+        bad_second(keypoint=np.zeros((1, 5, 25, 1), np.float32)), 'C >= 2')
 
 
 def test_integer_keypoint():
-    check_error(bad_second(keypoint=np.zeros((1, 5, 25, 3), np.int64)),
-                'floating point')
+    check_error(
+        bad_second(keypoint=np.zeros((1, 5, 25, 3), np.int64)),
+        'floating point')
 
 
 @pytest.mark.parametrize('value', [np.nan, np.inf, -np.inf])
 def test_non_finite_keypoint(value):
-    check_error(bad_second(keypoint=kp_with(value)),
-                "'keypoint' holds NaN/inf (first at (m, t, v, c)="
-                '[0, 2, 3, 1])')
+    check_error(
+        bad_second(keypoint=kp_with(value)),
+        "'keypoint' holds NaN/inf (first at (m, t, v, c)="
+        '[0, 2, 3, 1])')
 
 
 @pytest.mark.parametrize('label, shown', [(-1, '-1'), (5, '5'), (9, '9')])
 def test_label_out_of_range(label, shown):
-    check_error(bad_second(label=label),
-                f"'label'={shown} out of range [0, 4]")
+    check_error(
+        bad_second(label=label), f"'label'={shown} out of range [0, 4]")
 
 
 def test_negative_label_without_num_classes():
-    check_error(bad_second(label=-2), "'label'=-2 out of range [0, inf]",
-                num_classes=None)
+    check_error(
+        bad_second(label=-2),
+        "'label'=-2 out of range [0, inf]",
+        num_classes=None)
 
 
 def test_large_label_without_num_classes_is_fine():
     validate_annotations(bad_second(label=1000), source=SOURCE)
 
 
-@pytest.mark.parametrize('label', [1.5, 2.0, '1', True, None,
-                                   np.array([1, 2])])
+@pytest.mark.parametrize(
+    'label',
+    [1.5, 2.0, '1', True, None, np.array([1, 2])])
 def test_non_integer_label(label):
     check_error(bad_second(label=label), "'label' must be an integer")
 
 
 def test_total_frames_mismatch():
-    check_error(bad_second(total_frames=7),
-                "'total_frames'=7 but 'keypoint' has 5 frames")
+    check_error(
+        bad_second(total_frames=7),
+        "'total_frames'=7 but 'keypoint' has 5 frames")
 
 
-@pytest.mark.parametrize('score', [np.ones((1, 5, 24)), np.ones((1, 5)),
-                                   np.ones((1, 5, 25, 1)), [1.0]])
+@pytest.mark.parametrize(
+    'score',
+    [np.ones((1, 5, 24)),
+     np.ones((1, 5)),
+     np.ones((1, 5, 25, 1)), [1.0]])
 def test_keypoint_score_wrong_shape(score):
-    check_error(bad_second(keypoint_score=score),
-                "'keypoint_score' must have shape (1, 5, 25)")
+    check_error(
+        bad_second(keypoint_score=score),
+        "'keypoint_score' must have shape (1, 5, 25)")
 
 
 def test_keypoint_score_not_finite():
     score = np.ones((1, 5, 25))
     score[0, 1, 2] = np.nan
-    check_error(bad_second(keypoint_score=score),
-                "'keypoint_score' holds NaN/inf")
+    check_error(
+        bad_second(keypoint_score=score), "'keypoint_score' holds NaN/inf")
 
 
 def test_joint_count_mismatch():
     with pytest.raises(AnnotationError) as info:
         validate_annotations([anno('a'), anno('b', num_joints=17)],
-                             source=SOURCE, num_joints=25)
+                             source=SOURCE,
+                             num_joints=25)
     msg = str(info.value)
     assert SOURCE in msg and 'sample #1' in msg and "frame_dir='b'" in msg
     assert "'keypoint' has 17 joints, the layout expects 25" in msg
@@ -172,14 +201,16 @@ def test_duplicated_frame_dir():
 
 
 def test_sample_not_a_dict():
-    with pytest.raises(AnnotationError,
-                       match=r'sample #1: expected a dict, got list'):
+    with pytest.raises(
+            AnnotationError, match=r'sample #1: expected a dict, got list'):
         validate_annotations([anno('a'), [1, 2]], source=SOURCE)
 
 
 def test_annotations_not_a_list():
-    with pytest.raises(AnnotationError, match=r"'annotations' must be a "
-                       r'list of dicts, got dict'):
+    with pytest.raises(
+            AnnotationError,
+            match=r"'annotations' must be a "
+            r'list of dicts, got dict'):
         validate_annotations({'a': anno()}, source=SOURCE)
 
 
@@ -239,8 +270,10 @@ def test_split_lists_ids_without_annotation():
 
 
 def test_split_requested_but_file_has_none():
-    with pytest.raises(AnnotationError, match=r"split 'train' asked for "
-                       r"but the file has no 'split'"):
+    with pytest.raises(
+            AnnotationError,
+            match=r"split 'train' asked for "
+            r"but the file has no 'split'"):
         select_split(dict(annotations=[anno()]), 'train', SOURCE)
 
 
@@ -330,3 +363,20 @@ def test_dict_without_annotations(tmp_path):
         load_skeleton_pickle(path)
     assert "missing top-level key(s) ['annotations']" in str(info.value)
     assert osp.basename(path) in str(info.value)
+
+
+def test_non_integer_total_frames_and_non_list_annotations():
+    import numpy as np
+
+    from mmcsre.datasets.validation import (AnnotationError, select_split,
+                                            validate_annotation)
+    anno = dict(
+        frame_dir='x',
+        label=0,
+        total_frames=None,
+        keypoint=np.zeros((1, 2, 3, 3), np.float32))
+    with pytest.raises(AnnotationError, match="'total_frames' must be an "):
+        validate_annotation(anno, 0, 'f.pkl')
+    with pytest.raises(AnnotationError, match="'annotations' must be a list"):
+        select_split(
+            dict(split=dict(a=['x']), annotations='oops'), 'a', 'f.pkl')

@@ -18,16 +18,20 @@ def scores_for(idx):
 
 def sample_v12(idx):
     """A data sample as mmaction2 >= 1.2 hands it to metrics."""
-    return dict(frame_dir=f'vid{idx}', sample_idx=idx,
-                pred_score=torch.from_numpy(scores_for(idx)),
-                gt_label=torch.tensor([idx % 3]))
+    return dict(
+        frame_dir=f'vid{idx}',
+        sample_idx=idx,
+        pred_score=torch.from_numpy(scores_for(idx)),
+        gt_label=torch.tensor([idx % 3]))
 
 
 def sample_v11(idx):
     """A data sample as mmaction2 1.1 hands it to metrics."""
-    return dict(frame_dir=f'vid{idx}', sample_idx=idx,
-                pred_scores={'item': torch.from_numpy(scores_for(idx))},
-                gt_labels={'item': torch.tensor([idx % 3])})
+    return dict(
+        frame_dir=f'vid{idx}',
+        sample_idx=idx,
+        pred_scores={'item': torch.from_numpy(scores_for(idx))},
+        gt_labels={'item': torch.tensor([idx % 3])})
 
 
 def load(path):
@@ -35,8 +39,8 @@ def load(path):
         return pickle.load(f)
 
 
-@pytest.mark.parametrize('make', [sample_v12, sample_v11],
-                         ids=['mmaction-1.2', 'mmaction-1.1'])
+@pytest.mark.parametrize(
+    'make', [sample_v12, sample_v11], ids=['mmaction-1.2', 'mmaction-1.1'])
 def test_dump_rows_sorted_by_sample_idx(tmp_path, make):
     out_file = tmp_path / 'deep' / 'dir' / 'scores.pkl'
     metric = DumpSkeletonScores(out_file=str(out_file))
@@ -82,8 +86,10 @@ def test_real_action_data_sample(tmp_path):
 
 def test_built_from_registry(tmp_path):
     metric = METRICS.build(
-        dict(type='DumpSkeletonScores', out_file=str(tmp_path / 'm.pkl'),
-             score_space='logit'))
+        dict(
+            type='DumpSkeletonScores',
+            out_file=str(tmp_path / 'm.pkl'),
+            score_space='logit'))
     assert isinstance(metric, DumpSkeletonScores)
     assert metric.score_space == 'logit'
     assert SCORE_SPACES == ('prob', 'logit')
@@ -92,8 +98,7 @@ def test_built_from_registry(tmp_path):
 @pytest.mark.parametrize('space', ['softmax', 'probs', '', None])
 def test_rejects_bad_score_space(tmp_path, space):
     with pytest.raises(ValueError, match='score_space must be one of'):
-        DumpSkeletonScores(out_file=str(tmp_path / 'a.pkl'),
-                           score_space=space)
+        DumpSkeletonScores(out_file=str(tmp_path / 'a.pkl'), score_space=space)
 
 
 @pytest.mark.parametrize('name', ['scores.json', 'scores', 'scores.pkl.gz'])

@@ -163,8 +163,12 @@ def test_custom_dict_layout():
 
 def test_custom_layout_with_name_and_origin():
     layout = get_layout(
-        dict(name='tri', num_node=3, inward=[(0, 1), (2, 1)], center=1,
-             origin=0))
+        dict(
+            name='tri',
+            num_node=3,
+            inward=[(0, 1), (2, 1)],
+            center=1,
+            origin=0))
     assert layout.name == 'tri'
     assert layout.origin == 0 and layout.center == 1
 
@@ -175,40 +179,38 @@ def test_get_layout_passes_instances_through_and_rejects_other_types():
         get_layout(17)
 
 
-@pytest.mark.parametrize(
-    'cfg, pattern',
-    [
-        (dict(num_node=4, inward=[(1, 2), (2, 1), (3, 0)], center=0),
-         r'cycle through joint 1'),
-        (dict(num_node=4, inward=[(1, 0), (2, 1)], center=0),
-         r'exactly one parent; children are \[1, 2\]'),
-        (dict(num_node=3, inward=[(1, 0), (2, 0), (2, 1)], center=0),
-         r'exactly one parent; children are \[1, 2, 2\]'),
-        (dict(num_node=3, inward=[(1, 0), (2, 0), (0, 1)], center=0),
-         r'exactly one parent'),
-        (dict(num_node=3, inward=[(1, 0), (3, 0)], center=0),
-         r'bad edge \(3, 0\) for 3 joints'),
-        (dict(num_node=3, inward=[(1, 0), (2, -1)], center=0),
-         r'bad edge \(2, -1\)'),
-        (dict(num_node=3, inward=[(1, 0), (2, 2)], center=0),
-         r'bad edge \(2, 2\)'),
-        (dict(num_node=3, inward=[(1, 0), (2, 0)], center=3),
-         r'center=3 not in \[0, 3\)'),
-        (dict(num_node=3, inward=[(1, 0), (2, 0)], center=0, origin=7),
-         r'origin=7'),
-        (dict(num_node=3, inward=[(1, 0), (2, 0)], center=0, spine=(0, 5)),
-         r'spine=\(0, 5\)'),
-        (dict(num_node=3, inward=[(1, 0), (2, 0)], center=0,
-              shoulders=(-1, 1)), r'shoulders=\(-1, 1\)'),
-        (dict(num_node=3, inward=[(1, 0), (2, 0)], center=0,
-              joint_names=('a', 'b')), r'2 joint names for 3 joints'),
-        (dict(num_node=0, inward=[], center=0), r'num_node must be >= 1'),
-        (dict(num_node=3, inward=[(1, 0), (2, 0)], center=0, colour='red'),
-         r"unknown skeleton layout field\(s\) \['colour'\]"),
-        (dict(num_node=3, center=0),
-         r"needs \['inward'\]"),
-        (dict(inward=[(1, 0)]), r"needs \['num_node', 'center'\]"),
-    ])
+@pytest.mark.parametrize('cfg, pattern', [
+    (dict(num_node=4, inward=[(1, 2), (2, 1),
+                              (3, 0)], center=0), r'cycle through joint 1'),
+    (dict(num_node=4, inward=[(1, 0), (2, 1)],
+          center=0), r'exactly one parent; children are \[1, 2\]'),
+    (dict(num_node=3, inward=[(1, 0), (2, 0), (2, 1)],
+          center=0), r'exactly one parent; children are \[1, 2, 2\]'),
+    (dict(num_node=3, inward=[(1, 0), (2, 0),
+                              (0, 1)], center=0), r'exactly one parent'),
+    (dict(num_node=3, inward=[(1, 0), (3, 0)],
+          center=0), r'bad edge \(3, 0\) for 3 joints'),
+    (dict(num_node=3, inward=[(1, 0),
+                              (2, -1)], center=0), r'bad edge \(2, -1\)'),
+    (dict(num_node=3, inward=[(1, 0),
+                              (2, 2)], center=0), r'bad edge \(2, 2\)'),
+    (dict(num_node=3, inward=[(1, 0),
+                              (2, 0)], center=3), r'center=3 not in \[0, 3\)'),
+    (dict(num_node=3, inward=[(1, 0),
+                              (2, 0)], center=0, origin=7), r'origin=7'),
+    (dict(num_node=3, inward=[(1, 0), (2, 0)], center=0,
+          spine=(0, 5)), r'spine=\(0, 5\)'),
+    (dict(num_node=3, inward=[(1, 0), (2, 0)], center=0,
+          shoulders=(-1, 1)), r'shoulders=\(-1, 1\)'),
+    (dict(
+        num_node=3, inward=[(1, 0), (2, 0)], center=0,
+        joint_names=('a', 'b')), r'2 joint names for 3 joints'),
+    (dict(num_node=0, inward=[], center=0), r'num_node must be >= 1'),
+    (dict(num_node=3, inward=[(1, 0), (2, 0)], center=0,
+          colour='red'), r"unknown skeleton layout field\(s\) \['colour'\]"),
+    (dict(num_node=3, center=0), r"needs \['inward'\]"),
+    (dict(inward=[(1, 0)]), r"needs \['num_node', 'center'\]"),
+])
 def test_bad_custom_layout_raises(cfg, pattern):
     with pytest.raises(ValueError, match=pattern):
         get_layout(cfg)
@@ -216,8 +218,7 @@ def test_bad_custom_layout_raises(cfg, pattern):
 
 def test_bad_layout_message_names_the_layout():
     with pytest.raises(ValueError, match=r"skeleton layout 'broken'"):
-        get_layout(dict(name='broken', num_node=3, inward=[(1, 0)],
-                        center=0))
+        get_layout(dict(name='broken', num_node=3, inward=[(1, 0)], center=0))
 
 
 def test_unknown_layout_name_lists_builtins():

@@ -27,15 +27,16 @@ def test_csre_demo_trains_tests_and_resumes_exactly(tmp_path):
     assert '2 memory bank(s) with 40 slots each' in log
     # Valid anchors are logged every iteration: none against the empty bank
     # of the first batch; in epoch 2 (batches of 16, 16, 8) every anchor.
-    valid = [float(v) for v in re.findall(r'spatial_valid_anchors: ([0-9.]+)',
-                                          log)]
+    valid = [
+        float(v) for v in re.findall(r'spatial_valid_anchors: ([0-9.]+)', log)
+    ]
     assert len(valid) == 6
     assert valid[0] == 0 and valid[3:] == [16.0, 16.0, 8.0]
     assert 'loss_spatial' in log and 'loss_temporal' in log
 
     out = run_tool([
-        'tools/test.py', CONFIG, work / 'epoch_2.pth', '--work-dir',
-        tmp_path / 'test', '--cfg-options'
+        'tools/test.py', CONFIG, work / 'epoch_2.pth', '--work-dir', tmp_path /
+        'test', '--cfg-options'
     ] + SMALL)
     assert 'acc/top1' in out
 
@@ -52,8 +53,7 @@ def test_csre_demo_trains_tests_and_resumes_exactly(tmp_path):
             work_dir=str(tmp_path / 'resumed'),
             resume=True,
             load_from=str(work / 'epoch_2.pth')))
-    cfg.merge_from_dict(
-        {k: eval(v) for k, v in (o.split('=') for o in SMALL)})
+    cfg.merge_from_dict({k: eval(v) for k, v in (o.split('=') for o in SMALL)})
     cfg.train_cfg.max_epochs = 2
     runner = Runner.from_cfg(cfg)
     runner.train()

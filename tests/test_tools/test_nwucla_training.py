@@ -3,7 +3,8 @@ import re
 
 from helpers import NWUCLA_ZIP, REPO_ROOT, requires_nwucla, run_tool
 
-CONFIG = f'{REPO_ROOT}/configs/stgcn/stgcn_1xb16-joint-65e_nwucla-keypoint-3d.py'
+CONFIG = (f'{REPO_ROOT}/configs/stgcn/'
+          'stgcn_1xb16-joint-65e_nwucla-keypoint-3d.py')
 
 
 @requires_nwucla

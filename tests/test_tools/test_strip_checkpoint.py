@@ -75,8 +75,8 @@ def test_strip_then_stock_mmaction_gives_identical_scores(tmp_path):
     csre.eval()
     with torch.no_grad():
         expected = csre(torch.from_numpy(inputs), mode='tensor').numpy()
-    np.testing.assert_allclose(np.load(tmp_path / 'stock.npy'), expected,
-                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        np.load(tmp_path / 'stock.npy'), expected, rtol=0, atol=1e-6)
 
     # Test-time size equals the baseline's: the same tensors, no more.
     baseline = MODELS.build(Config.fromfile(BASE_CONFIG).model)

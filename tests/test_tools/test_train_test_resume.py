@@ -47,8 +47,8 @@ def test_test_tool_loads_checkpoint_with_weights_only_and_dumps(
     assert torch.__version__ >= '2.6'
     dump = tmp_path / 'scores.pkl'
     out = run_tool([
-        'tools/test.py', DEMO_CONFIG, trained / 'epoch_2.pth', '--work-dir',
-        tmp_path, '--dump', dump
+        'tools/test.py', DEMO_CONFIG, trained /
+        'epoch_2.pth', '--work-dir', tmp_path, '--dump', dump
     ] + SMALL)
     assert 'acc/top1' in out
     scores = mmengine.load(dump)
@@ -90,8 +90,8 @@ def test_deterministic_seeded_runs_match(trained, tmp_path):
 
 
 def test_mmaction_own_train_tool_runs_our_config(tmp_path):
-    tool = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
-                    'train.py')
+    tool = osp.join(
+        osp.dirname(mmaction.__file__), '.mim', 'tools', 'train.py')
     assert osp.isfile(tool), 'mmaction2 ships tools under .mim/tools'
     run_tool([
         tool, DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options',

@@ -81,13 +81,14 @@ def test_drn_stub_installs_when_folder_missing(tmp_path, monkeypatch):
     import sys
     fake_root = tmp_path / 'mmaction'
     (fake_root / 'models' / 'localizers').mkdir(parents=True)
-    spec = importlib.machinery.ModuleSpec(
-        'mmaction', None, is_package=True)
+    spec = importlib.machinery.ModuleSpec('mmaction', None, is_package=True)
     spec.submodule_search_locations = [str(fake_root)]
     monkeypatch.setattr(importlib.util, 'find_spec', lambda name: spec)
     name = 'mmaction.models.localizers.drn'
-    saved = {k: sys.modules.pop(k) for k in list(sys.modules)
-             if k.startswith(name)}
+    saved = {
+        k: sys.modules.pop(k)
+        for k in list(sys.modules) if k.startswith(name)
+    }
     try:
         assert install_drn_stub() is True
         stub = sys.modules[name + '.drn']

@@ -7,5 +7,4 @@ model = dict(
         graph_cfg=dict(layout='nturgb+d', mode='spatial'),
         gcn_attention=False),
     cls_head=dict(
-        type='GCNHead', num_classes=60, in_channels=256,
-        average_clips='prob'))
+        type='GCNHead', num_classes=60, in_channels=256, average_clips='prob'))

@@ -2,8 +2,6 @@
 model = dict(
     type='RecognizerGCN',
     backbone=dict(
-        type='STGCN', graph_cfg=dict(layout='nturgb+d',
-                                     mode='stgcn_spatial')),
+        type='STGCN', graph_cfg=dict(layout='nturgb+d', mode='stgcn_spatial')),
     cls_head=dict(
-        type='GCNHead', num_classes=60, in_channels=256,
-        average_clips='prob'))
+        type='GCNHead', num_classes=60, in_channels=256, average_clips='prob'))

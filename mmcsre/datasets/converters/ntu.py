@@ -34,8 +34,7 @@ NUM_JOINT_VALUES = 12
 
 #: Cross-subject training performers of NTU RGB+D 60.
 NTU60_XSUB_TRAIN_SUBJECTS = frozenset(
-    (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35,
-     38))
+    (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38))
 #: Cross-view training cameras of NTU RGB+D 60 (camera 1 is validation).
 NTU60_XVIEW_TRAIN_CAMERAS = frozenset((2, 3))
 #: Cross-subject training performers of NTU RGB+D 120.
@@ -87,9 +86,9 @@ class _LineReader:
     def next_line(self, expected: str) -> Tuple[int, str]:
         """Return ``(lineno, stripped text)`` of the next line."""
         if self.pos >= len(self.lines):
-            self.fail(self.pos + 1,
-                      f'unexpected end of file (truncated?), expected '
-                      f'{expected}')
+            self.fail(
+                self.pos + 1, f'unexpected end of file (truncated?), expected '
+                f'{expected}')
         self.pos += 1
         return self.pos, self.lines[self.pos - 1].strip()
 
@@ -102,8 +101,9 @@ class _LineReader:
         """
         lineno, text = self.next_line(expected)
         if not _UINT_PATTERN.match(text):
-            self.fail(lineno, f'expected {expected} (a non-negative '
-                      f'integer), got {text!r}')
+            self.fail(
+                lineno, f'expected {expected} (a non-negative '
+                f'integer), got {text!r}')
         number = int(text)
         if value is not None and number != value:
             self.fail(lineno, f'expected {expected} = {value}, got {number}')
@@ -121,9 +121,10 @@ class _LineReader:
         rows = [line.split() for line in block]
         for i, row in enumerate(rows):
             if len(row) != num_values:
-                self.fail(first + i, f'expected {expected} ({num_values} '
-                          f'numbers), got {len(row)} value(s): '
-                          f'{block[i].strip()!r}')
+                self.fail(
+                    first + i, f'expected {expected} ({num_values} '
+                    f'numbers), got {len(row)} value(s): '
+                    f'{block[i].strip()!r}')
         if len(block) < num_lines:
             self.pos += len(block)
             self.next_line(expected)  # raises: end of file
@@ -135,9 +136,10 @@ class _LineReader:
                 try:
                     values[i] = [float(v) for v in row]
                 except ValueError:
-                    self.fail(first + i, f'expected {expected} ({num_values} '
-                              f'numbers), got non-numeric '
-                              f'{block[i].strip()!r}')
+                    self.fail(
+                        first + i, f'expected {expected} ({num_values} '
+                        f'numbers), got non-numeric '
+                        f'{block[i].strip()!r}')
         self.pos += num_lines
         return values
 
@@ -145,9 +147,10 @@ class _LineReader:
         """Fail if anything but blank lines follows the last frame."""
         for i in range(self.pos, len(self.lines)):
             if self.lines[i].strip():
-                self.fail(i + 1, f'expected end of file after the '
-                          f'{num_frames} frame(s) announced on line 1, got '
-                          f'{self.lines[i].strip()!r}')
+                self.fail(
+                    i + 1, f'expected end of file after the '
+                    f'{num_frames} frame(s) announced on line 1, got '
+                    f'{self.lines[i].strip()!r}')
 
 
 def _read_body(reader: _LineReader) -> Tuple[int, np.ndarray]:
@@ -160,9 +163,10 @@ def _read_body(reader: _LineReader) -> Tuple[int, np.ndarray]:
     values = text.split()
     if len(values) != NUM_BODY_INFO_VALUES \
             or not _UINT_PATTERN.match(values[0]):
-        reader.fail(lineno, f'expected a body-info line of '
-                    f'{NUM_BODY_INFO_VALUES} values starting with an integer '
-                    f'bodyID, got {text!r}')
+        reader.fail(
+            lineno, f'expected a body-info line of '
+            f'{NUM_BODY_INFO_VALUES} values starting with an integer '
+            f'bodyID, got {text!r}')
     reader.next_int('the joint count', NUM_JOINTS)
     first = reader.pos + 1
     joints = reader.next_block(NUM_JOINTS, NUM_JOINT_VALUES, 'a joint line')
@@ -170,8 +174,9 @@ def _read_body(reader: _LineReader) -> Tuple[int, np.ndarray]:
     finite = np.isfinite(xyz).all(axis=1)
     if not finite.all():
         bad = int(np.argmin(finite))
-        reader.fail(first + bad, 'expected finite x y z joint coordinates, '
-                    f'got {reader.lines[first + bad - 1].strip()!r}')
+        reader.fail(
+            first + bad, 'expected finite x y z joint coordinates, '
+            f'got {reader.lines[first + bad - 1].strip()!r}')
     return int(values[0]), xyz.astype(np.float32)
 
 
@@ -212,14 +217,16 @@ def parse_skeleton_file(path: str) -> dict:
             lineno = reader.pos + 1
             body_id, xyz = _read_body(reader)
             if body_id in seen:
-                reader.fail(lineno, f'bodyID {body_id} appears twice in '
-                            f'frame {frame_idx + 1}; expected distinct ids')
+                reader.fail(
+                    lineno, f'bodyID {body_id} appears twice in '
+                    f'frame {frame_idx + 1}; expected distinct ids')
             seen.add(body_id)
             frames.setdefault(body_id, []).append(frame_idx)
             joints.setdefault(body_id, []).append(xyz)
     reader.check_end(num_frames)
     bodies = {
-        body_id: dict(
+        body_id:
+        dict(
             frames=np.asarray(frames[body_id], dtype=np.int64),
             joints=np.stack(joints[body_id]))
         for body_id in frames
@@ -296,8 +303,8 @@ def _longest(bodies: BodyDict, ids: Sequence[int]) -> int:
     return max(ids, key=lambda i: len(bodies[i]['frames']))
 
 
-def denoise_bodies(bodies: BodyDict,
-                   motions: Dict[int, float]) -> Dict[int, float]:
+def denoise_bodies(bodies: BodyDict, motions: Dict[int,
+                                                   float]) -> Dict[int, float]:
     """Drop noisy bodies, following the public NTU preprocessing.
 
     Applied only when the sample has more than one body:
@@ -445,8 +452,10 @@ def load_missing_list(missing_list: Union[None, bool, str, Iterable[str]],
         missing_list = osp.join(MISSING_LIST_DIR,
                                 f'{benchmark}_missing_skeletons.txt')
     if not isinstance(missing_list, (str, os.PathLike)):
-        return {osp.basename(str(n)).replace('.skeleton', '')
-                for n in missing_list}
+        return {
+            osp.basename(str(n)).replace('.skeleton', '')
+            for n in missing_list
+        }
     names = set()
     with open(missing_list, encoding='utf-8') as f:
         for line in f:
@@ -520,19 +529,19 @@ def make_splits(names: Sequence[str], benchmark: str) -> Dict[str, List[str]]:
         dict[str, list[str]]: Split name -> sample names, in input order.
     """
     if benchmark == 'ntu60':
-        rules = dict(xsub=('subject', NTU60_XSUB_TRAIN_SUBJECTS),
-                     xview=('camera', NTU60_XVIEW_TRAIN_CAMERAS))
+        rules = dict(
+            xsub=('subject', NTU60_XSUB_TRAIN_SUBJECTS),
+            xview=('camera', NTU60_XVIEW_TRAIN_CAMERAS))
     else:
-        rules = dict(xsub=('subject', NTU120_XSUB_TRAIN_SUBJECTS),
-                     xset=('setup', NTU120_XSET_TRAIN_SETUPS))
+        rules = dict(
+            xsub=('subject', NTU120_XSUB_TRAIN_SUBJECTS),
+            xset=('setup', NTU120_XSET_TRAIN_SETUPS))
     infos = [parse_sample_name(n) for n in names]
     splits = {}
     for prefix, (key, train_ids) in rules.items():
         is_train = [info[key] in train_ids for info in infos]
-        splits[f'{prefix}_train'] = [
-            n for n, t in zip(names, is_train) if t]
-        splits[f'{prefix}_val'] = [
-            n for n, t in zip(names, is_train) if not t]
+        splits[f'{prefix}_train'] = [n for n, t in zip(names, is_train) if t]
+        splits[f'{prefix}_val'] = [n for n, t in zip(names, is_train) if not t]
     return splits
 
 
@@ -564,8 +573,11 @@ def convert_sample(path: str,
     keypoint = select_bodies(skeleton['bodies'], skeleton['num_frames'],
                              max_bodies, denoise)
     name = osp.basename(str(path))[:-len('.skeleton')]
-    return dict(frame_dir=name, label=info['action'] - 1,
-                total_frames=keypoint.shape[1], keypoint=keypoint)
+    return dict(
+        frame_dir=name,
+        label=info['action'] - 1,
+        total_frames=keypoint.shape[1],
+        keypoint=keypoint)
 
 
 def _dump(data: dict, out_file: str) -> None:
@@ -621,9 +633,12 @@ def convert_ntu(skeleton_dir: str,
     files = find_skeleton_files(skeleton_dir)
     missing = load_missing_list(missing_list, benchmark)
     todo = [n for n in files if in_benchmark(parse_sample_name(n), benchmark)]
-    stats = dict(num_files=len(files), skipped_benchmark=len(files) -
-                 len(todo), skipped_missing_list=0, skipped_empty=0,
-                 empty_files=[])
+    stats = dict(
+        num_files=len(files),
+        skipped_benchmark=len(files) - len(todo),
+        skipped_missing_list=0,
+        skipped_empty=0,
+        empty_files=[])
     names = [n for n in todo if n not in missing]
     stats['skipped_missing_list'] = len(todo) - len(names)
 
@@ -647,9 +662,11 @@ def convert_ntu(skeleton_dir: str,
             f"missing list, {stats['skipped_empty']} without skeleton)")
 
     source = str(out_file) if out_file is not None else str(skeleton_dir)
-    validate_annotations(annotations, source=source,
-                         num_classes=BENCHMARKS[benchmark]['num_classes'],
-                         num_joints=NUM_JOINTS)
+    validate_annotations(
+        annotations,
+        source=source,
+        num_classes=BENCHMARKS[benchmark]['num_classes'],
+        num_joints=NUM_JOINTS)
     split = make_splits([a['frame_dir'] for a in annotations], benchmark)
     data = dict(split=split, annotations=annotations)
     if out_file is not None:

@@ -127,8 +127,8 @@ def convert_nwucla(source: str,
     annotations: List[Dict] = []
     items = _iter_json(source)
     if progress:
-        items = tqdm(items, total=_count_json(source), desc='NW-UCLA',
-                     unit='seq')
+        items = tqdm(
+            items, total=_count_json(source), desc='NW-UCLA', unit='seq')
     for name, raw in items:
         annotations.append(read_sequence(name, raw))
     if not annotations:
@@ -139,8 +139,9 @@ def convert_nwucla(source: str,
         num_classes=len(ACTION_IDS),
         num_joints=NUM_JOINTS)
     split = dict(
-        train=[a['frame_dir'] for a in annotations
-               if a['view'] in TRAIN_VIEWS],
+        train=[
+            a['frame_dir'] for a in annotations if a['view'] in TRAIN_VIEWS
+        ],
         val=[a['frame_dir'] for a in annotations if a['view'] in VAL_VIEWS])
     data = dict(split=split, annotations=annotations, classes=list(CLASSES))
     if out_file is not None:

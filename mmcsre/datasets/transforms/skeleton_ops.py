@@ -52,8 +52,8 @@ def to_motion(feature: np.ndarray,
     nc = feature.shape[-1] if num_coords is None else num_coords
     motion = np.zeros_like(feature)
     motion[:, :-1, :, :nc] = feature[:, 1:, :, :nc] - feature[:, :-1, :, :nc]
-    motion[:, :-1, :, nc:] = (feature[:, 1:, :, nc:] +
-                              feature[:, :-1, :, nc:]) / 2
+    motion[:, :-1, :,
+           nc:] = (feature[:, 1:, :, nc:] + feature[:, :-1, :, nc:]) / 2
     motion[:, -1:, :, nc:] = feature[:, -1:, :, nc:]
     return motion
 

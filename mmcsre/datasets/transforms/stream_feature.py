@@ -75,8 +75,8 @@ class SkeletonStreamFeature(BaseTransform):
             if feat.startswith('b') and bone is None:
                 bone = joint_to_bone(joint, self.layout, num_coords)
             base = bone if feat.startswith('b') else joint
-            out.append(to_motion(base, num_coords) if feat.endswith('m')
-                       else base)
+            out.append(
+                to_motion(base, num_coords) if feat.endswith('m') else base)
         results['keypoint'] = np.concatenate(out, axis=self.axis)
         return results
 

@@ -53,8 +53,7 @@ class MemoryBankInitHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         banks = [
-            m for m in model.modules()
-            if isinstance(m, ContrastiveMemoryBank)
+            m for m in model.modules() if isinstance(m, ContrastiveMemoryBank)
         ]
         # Only when training: runner.train_loop would build the training
         # data even in a test-only run.

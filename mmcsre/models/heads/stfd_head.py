@@ -1,6 +1,6 @@
 """STFDHead: GCNHead plus CSRE's spatial-temporal feature decomposition and
 memory-bank contrast (training only)."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -103,8 +103,7 @@ class STFDHead(GCNHead):
                  init_cfg: Optional[Dict] = dict(
                      type='Normal', std=0.01, override=dict(name='fc')),
                  **kwargs) -> None:
-        super().__init__(num_classes, in_channels, init_cfg=init_cfg,
-                         **kwargs)
+        super().__init__(num_classes, in_channels, init_cfg=init_cfg, **kwargs)
         contrast = tuple(contrast)
         bad = [c for c in contrast if c not in CONTRASTS]
         if bad or not contrast or len(set(contrast)) != len(contrast):
@@ -124,12 +123,12 @@ class STFDHead(GCNHead):
             temporal=lambda: _FlattenProject(in_channels, reduced, feat_dim,
                                              num_frames),
             global_=lambda: nn.Linear(in_channels, feat_dim))
-        self.decompose = nn.ModuleDict({
-            self._key(c): branches[self._key(c)]()
-            for c in contrast
-        })
+        self.decompose = nn.ModuleDict(
+            {self._key(c): branches[self._key(c)]()
+             for c in contrast})
         self.banks = nn.ModuleDict({
-            self._key(c): MODELS.build(dict(memory_bank, feat_dim=feat_dim))
+            self._key(c):
+            MODELS.build(dict(memory_bank, feat_dim=feat_dim))
             for c in contrast
         })
 

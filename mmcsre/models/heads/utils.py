@@ -20,8 +20,8 @@ def gt_labels_of(data_samples: Sequence) -> torch.Tensor:
 def sample_indices_of(data_samples: Sequence) -> torch.Tensor:
     """(N,) int64 dataset indices from each sample's ``sample_idx``."""
     try:
-        return torch.tensor([int(s.metainfo['sample_idx'])
-                             for s in data_samples])
+        return torch.tensor(
+            [int(s.metainfo['sample_idx']) for s in data_samples])
     except KeyError:
         raise KeyError(
             "data samples carry no 'sample_idx': add it to the "

@@ -63,7 +63,9 @@ class _SelectedSimilarity(torch.autograd.Function):
             idx, bank, per_sample_weights=grad, mode='sum')
         if 'written' in patch:
             written, old = patch['written'], patch['old']
-            lookup = torch.full((bank.shape[0], ), -1, dtype=torch.long,
+            lookup = torch.full((bank.shape[0], ),
+                                -1,
+                                dtype=torch.long,
                                 device=bank.device)
             lookup[written] = torch.arange(len(written), device=bank.device)
             pos = lookup[idx]
@@ -130,8 +132,8 @@ class ContrastiveMemoryBank(BaseModule):
                  neg_sampling: str = 'R+H',
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        for name, value in (('pos_sampling', pos_sampling),
-                            ('neg_sampling', neg_sampling)):
+        for name, value in (('pos_sampling', pos_sampling), ('neg_sampling',
+                                                             neg_sampling)):
             if value not in SAMPLINGS:
                 raise ValueError(f'{name} must be one of {SAMPLINGS}, got '
                                  f'{value!r}')
@@ -185,10 +187,11 @@ class ContrastiveMemoryBank(BaseModule):
                 'sample (leave num_samples unset to size it automatically)')
         device = self.feats.device
         self.feats = torch.zeros(num_samples, self.feat_dim, device=device)
-        self.labels = torch.full((num_samples, ), -1, dtype=torch.long,
+        self.labels = torch.full((num_samples, ),
+                                 -1,
+                                 dtype=torch.long,
                                  device=device)
-        self.filled = torch.zeros(num_samples, dtype=torch.bool,
-                                  device=device)
+        self.filled = torch.zeros(num_samples, dtype=torch.bool, device=device)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         saved = state_dict.get(prefix + 'feats')
@@ -212,8 +215,7 @@ class ContrastiveMemoryBank(BaseModule):
 
     def _sample(self, sim: torch.Tensor, mask: torch.Tensor, strategy: str,
                 num_hard: int, num_rand: int,
-                hard_largest: bool) -> List[Tuple[torch.Tensor,
-                                                  torch.Tensor]]:
+                hard_largest: bool) -> List[Tuple[torch.Tensor, torch.Tensor]]:
         """Index sets (each (B, k) indices, (B, k) validity) to contrast."""
         sets = []
         if 'H' in strategy and num_hard > 0:
@@ -247,8 +249,8 @@ class ContrastiveMemoryBank(BaseModule):
                              f'{tuple(feats.shape)}')
         labels = labels.to(self.labels.device).long().view(-1)
         indices = indices.to(self.labels.device).long().view(-1)
-        if indices.numel() and (int(indices.min()) < 0 or int(
-                indices.max()) >= self.num_samples):
+        if indices.numel() and (int(indices.min()) < 0
+                                or int(indices.max()) >= self.num_samples):
             raise ValueError(
                 f'sample index range [{int(indices.min())}, '
                 f'{int(indices.max())}] does not fit a bank of '
@@ -273,12 +275,20 @@ class ContrastiveMemoryBank(BaseModule):
                 pos, neg = same & self.filled, ~same & self.filled
             pos[rows, indices] = False  # an anchor is not its own positive
             neg[rows, indices] = False
-            pos_sets = self._sample(sim, pos, self.pos_sampling,
-                                    self.num_hard_pos, self.num_rand_pos,
-                                    hard_largest=False)
-            neg_sets = self._sample(sim, neg, self.neg_sampling,
-                                    self.num_hard_neg, self.num_rand_neg,
-                                    hard_largest=True)
+            pos_sets = self._sample(
+                sim,
+                pos,
+                self.pos_sampling,
+                self.num_hard_pos,
+                self.num_rand_pos,
+                hard_largest=False)
+            neg_sets = self._sample(
+                sim,
+                neg,
+                self.neg_sampling,
+                self.num_hard_neg,
+                self.num_rand_neg,
+                hard_largest=True)
             # A set holds a valid candidate iff its row has any.
             anchor_ok = pos_sets[0][1].any(1) & neg_sets[0][1].any(1)
             self.last_num_valid = anchor_ok.sum()
@@ -288,7 +298,7 @@ class ContrastiveMemoryBank(BaseModule):
 
         # Only the selected similarities carry gradients: (B, K).
         logits = _SelectedSimilarity.apply(query, self.feats, all_idx, sim,
-                                            patch)
+                                           patch)
         parts = (logits / self.temperature).split(sizes, dim=1)
         num_pos_sets = len(pos_sets)
         pos_logit = torch.cat(parts[:num_pos_sets], 1)
@@ -316,8 +326,11 @@ class ContrastiveMemoryBank(BaseModule):
         # keep its last occurrence so every rank writes the same value.
         written, inverse = indices.unique(return_inverse=True)
         last = torch.zeros_like(written).scatter_reduce(
-            0, inverse, torch.arange(len(indices), device=indices.device),
-            reduce='amax', include_self=False)
+            0,
+            inverse,
+            torch.arange(len(indices), device=indices.device),
+            reduce='amax',
+            include_self=False)
         patch.update(written=written, old=self.feats[written].clone())
         self.feats[written] = feats[last].to(self.feats.dtype)
         patch['version'] = self.feats._version

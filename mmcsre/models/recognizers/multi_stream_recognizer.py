@@ -1,6 +1,6 @@
 """A RecognizerGCN that feeds training-only heads from named backbone
 stages and checks they get the per-sample data they need."""
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -50,9 +50,10 @@ class MultiStreamRecognizer(RecognizerGCN):
             names = [n for n in modules if n and n.count('.') < 2]
             raise KeyError(f'stage_taps name unknown backbone module(s) '
                            f'{missing}; available include {names[:40]}')
-        self.aux_heads = nn.ModuleDict(
-            {k: MODELS.build(v)
-             for k, v in (aux_heads or {}).items()})
+        self.aux_heads = nn.ModuleDict({
+            k: MODELS.build(v)
+            for k, v in (aux_heads or {}).items()
+        })
 
     @property
     def training_only_modules(self) -> Tuple[str, ...]:
@@ -89,8 +90,7 @@ class MultiStreamRecognizer(RecognizerGCN):
             def hook(_module, _inputs, output, tap=tap):
                 out = output[0] if isinstance(output, tuple) else output
                 nm, c, t, v = out.shape
-                recorded[tap] = out.view(nm // num_person, num_person, c, t,
-                                         v)
+                recorded[tap] = out.view(nm // num_person, num_person, c, t, v)
 
             handles.append(modules[module_name].register_forward_hook(hook))
         try:
@@ -112,8 +112,9 @@ class MultiStreamRecognizer(RecognizerGCN):
         Returns:
             dict[str, torch.Tensor]: All losses and logged values.
         """
-        if any(getattr(h, 'requires_sample_idx', False)
-               for h in self._heads()):
+        if any(
+                getattr(h, 'requires_sample_idx', False)
+                for h in self._heads()):
             missing = [
                 i for i, s in enumerate(data_samples)
                 if 'sample_idx' not in s.metainfo

@@ -85,8 +85,7 @@ def annos_by_name(data):
 def test_parse_round_trip_tracks_bodies_by_id(tmp_path):
     a, b, c = make_body(10, seed=1), make_body(4, seed=2), make_body(1, seed=3)
     # frame 10 has no body at all
-    tracks = {72057594037931101: (0, a), 72057594037931555: (3, b),
-              5: (11, c)}
+    tracks = {72057594037931101: (0, a), 72057594037931555: (3, b), 5: (11, c)}
     path = write_sample(tmp_path, 'S001C001P001R001A001', 12, tracks)
     out = parse_skeleton_file(path)
     assert out['num_frames'] == 12
@@ -95,8 +94,8 @@ def test_parse_round_trip_tracks_bodies_by_id(tmp_path):
         body = out['bodies'][bid]
         assert body['joints'].dtype == np.float32
         assert body['joints'].shape == (len(joints), 25, 3)
-        np.testing.assert_array_equal(
-            body['frames'], np.arange(start, start + len(joints)))
+        np.testing.assert_array_equal(body['frames'],
+                                      np.arange(start, start + len(joints)))
         np.testing.assert_allclose(body['joints'], joints, atol=1e-6)
 
 
@@ -130,8 +129,9 @@ def _bad_file(tmp_path, text):
 
 
 def _good_lines(num_frames=2):
-    return skeleton_text(num_frames, {9: (0, make_body(num_frames))}).split(
-        '\n')
+    return skeleton_text(num_frames, {
+        9: (0, make_body(num_frames))
+    }).split('\n')
 
 
 @pytest.mark.parametrize(
@@ -159,8 +159,7 @@ def _good_lines(num_frames=2):
         # one more frame than announced
         (lambda ls: ls[:-1] + ['0'], 58, 'end of file'),
     ])
-def test_malformed_file_raises_located_error(tmp_path, mutate, line,
-                                             expected):
+def test_malformed_file_raises_located_error(tmp_path, mutate, line, expected):
     path = _bad_file(tmp_path, '\n'.join(mutate(_good_lines())))
     with pytest.raises(AnnotationError) as err:
         parse_skeleton_file(path)
@@ -187,8 +186,8 @@ def test_convert_raises_on_malformed_file_and_bad_name(tmp_path):
         convert(tmp_path)
     os.remove(bad)
     write_sample(tmp_path, 'S001C001P001R001A001_copy')
-    with pytest.raises(AnnotationError,
-                       match='S001C001P001R001A001_copy.skeleton'):
+    with pytest.raises(
+            AnnotationError, match='S001C001P001R001A001_copy.skeleton'):
         convert(tmp_path)
 
 
@@ -205,12 +204,14 @@ def test_empty_or_missing_dir_is_a_clear_error(tmp_path):
 # splits, labels, benchmark filter
 # --------------------------------------------------------------------------
 def test_ntu60_splits_labels_and_filter(tmp_path):
-    names = ['S001C001P001R001A001',  # train subject, val camera
-             'S002C002P003R002A010',  # val subject, train camera
-             'S017C003P038R001A060',  # train subject, train camera
-             'S005C001P040R001A033',  # val subject, val camera
-             'S018C002P001R001A001',  # NTU120 setup
-             'S001C002P001R001A061']  # NTU120 action
+    names = [
+        'S001C001P001R001A001',  # train subject, val camera
+        'S002C002P003R002A010',  # val subject, train camera
+        'S017C003P038R001A060',  # train subject, train camera
+        'S005C001P040R001A033',  # val subject, val camera
+        'S018C002P001R001A001',  # NTU120 setup
+        'S001C002P001R001A061'
+    ]  # NTU120 action
     for n in names:
         write_sample(tmp_path, n)
     data, stats = convert(tmp_path, benchmark='ntu60', return_stats=True)
@@ -218,8 +219,7 @@ def test_ntu60_splits_labels_and_filter(tmp_path):
     assert [a['frame_dir'] for a in data['annotations']] == sorted(kept)
     assert stats['skipped_benchmark'] == 2
     split = data['split']
-    assert set(split) == {'xsub_train', 'xsub_val', 'xview_train',
-                          'xview_val'}
+    assert set(split) == {'xsub_train', 'xsub_val', 'xview_train', 'xview_val'}
     assert set(split['xsub_train']) == {names[0], names[2]}
     assert set(split['xsub_val']) == {names[1], names[3]}
     assert set(split['xview_train']) == {names[1], names[2]}
@@ -229,11 +229,13 @@ def test_ntu60_splits_labels_and_filter(tmp_path):
 
 
 def test_ntu120_splits_and_labels(tmp_path):
-    names = ['S001C001P001R001A001',  # train subject, odd setup
-             'S018C002P045R001A061',  # train subject (120), even setup
-             'S032C003P106R002A120',  # val subject, even setup
-             'S019C001P044R001A050',  # val subject, odd setup
-             'S002C002P103R001A002']  # train subject, even setup
+    names = [
+        'S001C001P001R001A001',  # train subject, odd setup
+        'S018C002P045R001A061',  # train subject (120), even setup
+        'S032C003P106R002A120',  # val subject, even setup
+        'S019C001P044R001A050',  # val subject, odd setup
+        'S002C002P103R001A002'
+    ]  # train subject, even setup
     for n in names:
         write_sample(tmp_path, n)
     data = convert(tmp_path, benchmark='ntu120')
@@ -244,8 +246,13 @@ def test_ntu120_splits_and_labels(tmp_path):
     assert set(split['xset_train']) == {names[1], names[2], names[4]}
     assert set(split['xset_val']) == {names[0], names[3]}
     labels = {a['frame_dir']: a['label'] for a in data['annotations']}
-    assert labels == {names[0]: 0, names[1]: 60, names[2]: 119,
-                      names[3]: 49, names[4]: 1}
+    assert labels == {
+        names[0]: 0,
+        names[1]: 60,
+        names[2]: 119,
+        names[3]: 49,
+        names[4]: 1
+    }
 
 
 def test_split_constants():
@@ -267,8 +274,8 @@ def test_missing_list_samples_are_skipped(tmp_path):
         f.write('header line of the official list\n\n'
                 'S001C001P002R001A001\n')
     data, stats = convert(tmp_path, missing_list=listed, return_stats=True)
-    assert [a['frame_dir'] for a in data['annotations']] == [
-        'S001C001P001R001A001']
+    assert [a['frame_dir']
+            for a in data['annotations']] == ['S001C001P001R001A001']
     assert stats['skipped_missing_list'] == 1
     assert 'S001C001P002R001A001' not in sum(data['split'].values(), [])
 
@@ -277,8 +284,8 @@ def test_shipped_missing_list_is_the_default(tmp_path):
     write_sample(tmp_path, 'S001C001P001R001A001')
     write_sample(tmp_path, 'S001C002P005R002A008')  # officially missing
     data = convert_ntu(str(tmp_path), progress=False)
-    assert [a['frame_dir'] for a in data['annotations']] == [
-        'S001C001P001R001A001']
+    assert [a['frame_dir']
+            for a in data['annotations']] == ['S001C001P001R001A001']
     data = convert(tmp_path, missing_list='none')
     assert len(data['annotations']) == 2
 
@@ -291,8 +298,7 @@ def test_shipped_missing_lists():
     assert ntu60 <= ntu120
     assert 'S001C002P005R002A008' in ntu60
     for bench, expected in (('ntu60', 302), ('ntu120', 535)):
-        path = osp.join(ntu.MISSING_LIST_DIR,
-                        f'{bench}_missing_skeletons.txt')
+        path = osp.join(ntu.MISSING_LIST_DIR, f'{bench}_missing_skeletons.txt')
         with open(path) as f:
             lines = f.read().split()
         assert len(lines) == len(set(lines)) == expected
@@ -313,10 +319,11 @@ def test_files_without_skeleton_are_skipped_with_warning(tmp_path):
     assert 'S001C001P002R001A001.skeleton' in messages
     assert 'S001C001P003R001A001.skeleton' in messages
     assert stats['skipped_empty'] == 2
-    assert stats['empty_files'] == ['S001C001P002R001A001',
-                                    'S001C001P003R001A001']
-    assert [a['frame_dir'] for a in data['annotations']] == [
-        'S001C001P001R001A001']
+    assert stats['empty_files'] == [
+        'S001C001P002R001A001', 'S001C001P003R001A001'
+    ]
+    assert [a['frame_dir']
+            for a in data['annotations']] == ['S001C001P001R001A001']
 
 
 def test_no_sample_left_is_an_error(tmp_path):
@@ -426,8 +433,10 @@ def test_denoise_never_empties_a_sample():
 def test_output_is_valid_and_written(tmp_path):
     src = tmp_path / 'skeletons'
     src.mkdir()
-    two = {1: (0, make_body(30, amp=0.2, seed=1)),
-           2: (0, make_body(25, amp=0.1, center=(1., 0., 3.), seed=2))}
+    two = {
+        1: (0, make_body(30, amp=0.2, seed=1)),
+        2: (0, make_body(25, amp=0.1, center=(1., 0., 3.), seed=2))
+    }
     write_sample(src, 'S001C001P001R001A050', 30, two)
     # frames 0-2 and 28-29 have nobody
     write_sample(src, 'S001C002P002R001A002', 30,
@@ -471,17 +480,22 @@ def test_cli_writes_loadable_pickle(tmp_path):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [REPO_ROOT] + [p for p in [env.get('PYTHONPATH')] if p])
-    proc = subprocess.run(
-        [sys.executable, CLI, str(src), str(out), '--benchmark', 'ntu120',
-         '--max-bodies', '1'],
-        env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([
+        sys.executable, CLI,
+        str(src),
+        str(out), '--benchmark', 'ntu120', '--max-bodies', '1'
+    ],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert 'xset_train: 1' in proc.stdout
     assert '1 in the missing list' in proc.stdout
     with open(out, 'rb') as f:
         data = pickle.load(f)
-    assert [a['frame_dir'] for a in data['annotations']] == [
-        'S001C001P001R001A001', 'S002C002P003R001A120']
+    assert [a['frame_dir'] for a in data['annotations']
+            ] == ['S001C001P001R001A001', 'S002C002P003R001A120']
     assert data['annotations'][1]['label'] == 119
 
 
@@ -490,12 +504,17 @@ def test_cli_reports_errors_without_traceback(tmp_path):
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
     with pytest.raises(SystemExit, match='no such directory'):
-        cli.main([str(tmp_path / 'nope'), str(tmp_path / 'x.pkl'),
-                  '--benchmark', 'ntu60'])
+        cli.main([
+            str(tmp_path / 'nope'),
+            str(tmp_path / 'x.pkl'), '--benchmark', 'ntu60'
+        ])
     write_sample(tmp_path, 'S001C001P001R001A001')
     with open(tmp_path / 'list.txt', 'w') as f:
         f.write('S001C001P001R001A001.skeleton\n')
     with pytest.raises(SystemExit, match='no ntu60 sample left'):
-        cli.main([str(tmp_path), str(tmp_path / 'x.pkl'), '--benchmark',
-                  'ntu60', '--missing-list', str(tmp_path / 'list.txt')])
+        cli.main([
+            str(tmp_path),
+            str(tmp_path / 'x.pkl'), '--benchmark', 'ntu60', '--missing-list',
+            str(tmp_path / 'list.txt')
+        ])
     assert not (tmp_path / 'x.pkl').exists()

@@ -28,8 +28,7 @@ def test_small_folder_splits_labels_and_shapes(tmp_path):
     data = convert_nwucla(str(src), progress=False)
     by_id = {a['frame_dir']: a for a in data['annotations']}
     assert data['split'] == dict(
-        train=['a01_s01_e00_v01', 'a08_s02_e01_v02'],
-        val=['a12_s03_e02_v03'])
+        train=['a01_s01_e00_v01', 'a08_s02_e01_v02'], val=['a12_s03_e02_v03'])
     assert [by_id[k]['label'] for k in sorted(by_id)] == [0, 6, 9]
     kp = by_id['a08_s02_e01_v02']['keypoint']
     assert kp.shape == (1, 1, 20, 3) and kp.dtype == np.float32
@@ -53,8 +52,8 @@ def test_zip_input_equals_folder_input(tmp_path):
     ('a01_s01_e00_v01.json', '{"skeletons": []}', 'T x 20 x 3'),
     ('a01_s01_e00_v01.json', '{"frames": []}', "cannot read 'skeletons'"),
     ('a01_s01_e00_v01.json', '{"skeletons": [[[', "cannot read 'skeletons'"),
-    ('a07_s01_e00_v01.json', json.dumps(dict(skeletons=_seq(2))),
-     'unknown action id a07'),
+    ('a07_s01_e00_v01.json', json.dumps(
+        dict(skeletons=_seq(2))), 'unknown action id a07'),
     ('walk.json', json.dumps(dict(skeletons=_seq(2))), 'aAA_sSS_eEE_vVV'),
 ])
 def test_malformed_file_names_the_file(tmp_path, name, content, message):
@@ -103,8 +102,10 @@ def test_real_nwucla_cross_view_counts(tmp_path):
     assert {a['label'] for a in annos} == set(range(len(ACTION_IDS)))
     assert {a['keypoint'].shape[2] for a in annos} == {20}
     assert min(a['total_frames'] for a in annos) == 1
-    val_views = {a['view'] for a in annos if a['frame_dir'] in set(
-        data['split']['val'])}
+    val_views = {
+        a['view']
+        for a in annos if a['frame_dir'] in set(data['split']['val'])
+    }
     assert val_views == {3}
 
 
@@ -115,8 +116,10 @@ def test_check_pkl_tool_reports_malformed_pickle(tmp_path):
     _write(src, 'a02_s01_e00_v03.json', _seq(2))
     good = tmp_path / 'good.pkl'
     data = convert_nwucla(str(src), str(good), progress=False)
-    out = run_tool(['tools/data/check_pkl.py', good, '--layout', 'nw-ucla',
-                    '--num-classes', '10'])
+    out = run_tool([
+        'tools/data/check_pkl.py', good, '--layout', 'nw-ucla',
+        '--num-classes', '10'
+    ])
     assert 'train: 1 samples' in out and out.strip().endswith('OK')
     data['annotations'][1]['label'] = 10
     bad = tmp_path / 'bad.pkl'

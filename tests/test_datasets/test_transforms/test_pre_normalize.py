@@ -9,9 +9,13 @@ from mmcsre.datasets.transforms import SkeletonPreNormalize, joint_to_bone
 from mmcsre.structures import get_layout
 
 CUSTOM = dict(
-    name='stick', num_node=6, inward=[(1, 0), (2, 1), (3, 2), (4, 2),
-                                      (5, 0)], center=0, origin=1,
-    spine=(0, 2), shoulders=(3, 4))
+    name='stick',
+    num_node=6,
+    inward=[(1, 0), (2, 1), (3, 2), (4, 2), (5, 0)],
+    center=0,
+    origin=1,
+    spine=(0, 2),
+    shoulders=(3, 4))
 LAYOUTS_3D = ['nturgb+d', 'nw-ucla', CUSTOM]
 IDS_3D = ['nturgb+d', 'nw-ucla', 'custom']
 OFFSET = np.array([0.4, -0.3, 3.0])
@@ -28,8 +32,10 @@ def unit(v):
 
 
 def run(kp, **kwargs):
-    results = dict(keypoint=kp.copy(), total_frames=kp.shape[1],
-                   frame_dir='S001C001P001R001A001')
+    results = dict(
+        keypoint=kp.copy(),
+        total_frames=kp.shape[1],
+        frame_dir='S001C001P001R001A001')
     return SkeletonPreNormalize(**kwargs)(results)
 
 
@@ -41,8 +47,7 @@ def test_origin_of_first_frame_goes_to_zero(layout):
     assert out['keypoint'].shape == kp.shape
     assert out['keypoint'].dtype == np.float32
     assert out['total_frames'] == kp.shape[1]
-    np.testing.assert_allclose(out['keypoint'][0, 0, lay.origin], 0,
-                               atol=1e-6)
+    np.testing.assert_allclose(out['keypoint'][0, 0, lay.origin], 0, atol=1e-6)
     np.testing.assert_allclose(out['body_center'], kp[0, 0, lay.origin])
     # the origin of other frames is not forced to zero
     assert np.abs(out['keypoint'][0, 1, lay.origin]).sum() > 1e-3
@@ -54,13 +59,15 @@ def test_spine_step_aligns_spine_with_z(layout):
     kp = make_kp(lay.num_node, seed=1)
     out = run(kp, layout=layout, align_shoulder=False)['keypoint']
     bottom, top = lay.spine
-    np.testing.assert_allclose(unit(out[0, 0, top] - out[0, 0, bottom]),
-                               [0, 0, 1], atol=1e-5)
+    np.testing.assert_allclose(
+        unit(out[0, 0, top] - out[0, 0, bottom]), [0, 0, 1], atol=1e-5)
     # with the step off the spine stays where it was
-    off = run(kp, layout=layout, align_spine=False,
-              align_shoulder=False)['keypoint']
-    np.testing.assert_allclose(off[0, 0, top] - off[0, 0, bottom],
-                               kp[0, 0, top] - kp[0, 0, bottom], atol=1e-6)
+    off = run(
+        kp, layout=layout, align_spine=False, align_shoulder=False)['keypoint']
+    np.testing.assert_allclose(
+        off[0, 0, top] - off[0, 0, bottom],
+        kp[0, 0, top] - kp[0, 0, bottom],
+        atol=1e-6)
 
 
 @pytest.mark.parametrize('layout', LAYOUTS_3D, ids=IDS_3D)
@@ -69,8 +76,8 @@ def test_shoulder_step_aligns_right_to_left_with_x(layout):
     kp = make_kp(lay.num_node, seed=2)
     out = run(kp, layout=layout, align_spine=False)['keypoint']
     right, left = lay.shoulders
-    np.testing.assert_allclose(unit(out[0, 0, right] - out[0, 0, left]),
-                               [1, 0, 0], atol=1e-5)
+    np.testing.assert_allclose(
+        unit(out[0, 0, right] - out[0, 0, left]), [1, 0, 0], atol=1e-5)
 
 
 @pytest.mark.parametrize('layout', LAYOUTS_3D, ids=IDS_3D)
@@ -79,8 +86,8 @@ def test_both_steps_end_with_shoulders_on_x(layout):
     kp = make_kp(lay.num_node, seed=3)
     out = run(kp, layout=layout)['keypoint']
     right, left = lay.shoulders
-    np.testing.assert_allclose(unit(out[0, 0, right] - out[0, 0, left]),
-                               [1, 0, 0], atol=1e-5)
+    np.testing.assert_allclose(
+        unit(out[0, 0, right] - out[0, 0, left]), [1, 0, 0], atol=1e-5)
     np.testing.assert_allclose(out[0, 0, lay.origin], 0, atol=1e-6)
 
 
@@ -92,7 +99,8 @@ def test_is_a_proper_rigid_motion(layout):
     # bone lengths are preserved
     np.testing.assert_allclose(
         np.linalg.norm(joint_to_bone(out, lay), axis=-1),
-        np.linalg.norm(joint_to_bone(kp, lay), axis=-1), atol=1e-5)
+        np.linalg.norm(joint_to_bone(kp, lay), axis=-1),
+        atol=1e-5)
     # one rotation (det +1) and one translation map every point
     src = kp.reshape(-1, 3).astype(np.float64)
     dst = out.reshape(-1, 3).astype(np.float64)
@@ -119,11 +127,11 @@ def test_drops_frames_where_main_person_is_absent():
     kp[0, [0, 3, 8]] = 0  # main person: 6 frames
     kp[1, :4] = 0  # other person: 5 frames
     score = np.random.default_rng(6).uniform(size=kp.shape[:3])
-    results = dict(keypoint=kp.copy(), total_frames=9,
-                   keypoint_score=score.copy())
+    results = dict(
+        keypoint=kp.copy(), total_frames=9, keypoint_score=score.copy())
     out = SkeletonPreNormalize(
-        align_center=False, align_spine=False,
-        align_shoulder=False)(results)
+        align_center=False, align_spine=False, align_shoulder=False)(
+            results)
     keep = [1, 2, 4, 5, 6, 7]
     assert out['total_frames'] == 6
     np.testing.assert_array_equal(out['keypoint'], kp[:, keep])
@@ -141,11 +149,11 @@ def test_person_present_in_more_frames_becomes_first():
     kp = make_kp(25, num_frames=6, seed=7)
     kp[0, 4:] = 0  # person 0 in 4 frames, person 1 in all 6
     score = np.random.default_rng(7).uniform(size=kp.shape[:3])
-    results = dict(keypoint=kp.copy(), total_frames=6,
-                   keypoint_score=score.copy())
+    results = dict(
+        keypoint=kp.copy(), total_frames=6, keypoint_score=score.copy())
     out = SkeletonPreNormalize(
-        align_center=False, align_spine=False,
-        align_shoulder=False)(results)
+        align_center=False, align_spine=False, align_shoulder=False)(
+            results)
     assert out['total_frames'] == 6
     np.testing.assert_array_equal(out['keypoint'], kp[[1, 0]])
     np.testing.assert_array_equal(out['keypoint_score'], score[[1, 0]])
@@ -158,8 +166,8 @@ def test_person_present_in_more_frames_becomes_first():
 def test_tie_keeps_person_order():
     kp = make_kp(25, num_frames=4, seed=8)
     out = SkeletonPreNormalize(
-        align_center=False, align_spine=False,
-        align_shoulder=False)(dict(keypoint=kp.copy()))
+        align_center=False, align_spine=False, align_shoulder=False)(
+            dict(keypoint=kp.copy()))
     np.testing.assert_array_equal(out['keypoint'], kp)
 
 
@@ -167,8 +175,8 @@ def test_2d_input_is_only_centred():
     kp = make_kp(17, num_frames=5, channels=2, seed=9)
     kp[1, 2, 3] = 0
     score = np.random.default_rng(9).uniform(size=kp.shape[:3])
-    results = dict(keypoint=kp.copy(), keypoint_score=score.copy(),
-                   total_frames=5)
+    results = dict(
+        keypoint=kp.copy(), keypoint_score=score.copy(), total_frames=5)
     out = SkeletonPreNormalize(layout='coco')(results)
     center = kp[0, 0, 0]
     expected = kp - center
@@ -192,8 +200,8 @@ def test_one_frame_input():
     assert out['total_frames'] == 1
     k = out['keypoint']
     np.testing.assert_allclose(k[0, 0, 1], 0, atol=1e-6)
-    np.testing.assert_allclose(unit(k[0, 0, 8] - k[0, 0, 4]), [1, 0, 0],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        unit(k[0, 0, 8] - k[0, 0, 4]), [1, 0, 0], atol=1e-5)
 
 
 def test_all_zero_sample_is_returned_unchanged():
@@ -216,8 +224,11 @@ def test_wrong_joint_count_names_the_sample():
 
 
 def test_built_from_registry_with_a_layout_name():
-    t = TRANSFORMS.build(dict(type='SkeletonPreNormalize', layout='nw-ucla',
-                              align_shoulder=False))
+    t = TRANSFORMS.build(
+        dict(
+            type='SkeletonPreNormalize',
+            layout='nw-ucla',
+            align_shoulder=False))
     assert isinstance(t, SkeletonPreNormalize)
     assert t.layout is get_layout('nw-ucla')
     assert not t.align_shoulder and t.align_spine and t.align_center
@@ -243,8 +254,8 @@ def test_agrees_with_mmaction_prenormalize3d(swap):
     assert ours['keypoint'].shape == ref['keypoint'].shape
     assert ours['total_frames'] == ref['total_frames']
     np.testing.assert_allclose(ours['keypoint'], ref['keypoint'], atol=1e-5)
-    np.testing.assert_allclose(ours['body_center'], ref['body_center'],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ours['body_center'], ref['body_center'], atol=1e-6)
 
 
 @pytest.mark.parametrize('flags', [

@@ -6,8 +6,10 @@ from mmcsre.datasets.transforms import (joint_to_bone, rotation_aligning,
 from mmcsre.structures import BUILTIN_LAYOUTS, get_layout
 
 CUSTOM = dict(
-    name='star', num_node=6, inward=[(0, 2), (1, 0), (3, 2), (4, 3),
-                                     (5, 2)], center=2)
+    name='star',
+    num_node=6,
+    inward=[(0, 2), (1, 0), (3, 2), (4, 3), (5, 2)],
+    center=2)
 LAYOUTS = sorted(BUILTIN_LAYOUTS) + [CUSTOM]
 LAYOUT_IDS = sorted(BUILTIN_LAYOUTS) + ['custom']
 
@@ -41,8 +43,8 @@ def naive_motion(x, num_coords):
 
 
 @pytest.mark.parametrize('layout', LAYOUTS, ids=LAYOUT_IDS)
-@pytest.mark.parametrize('channels, num_coords', [(3, None), (2, None),
-                                                  (3, 2), (4, 3)])
+@pytest.mark.parametrize('channels, num_coords', [(3, None), (2, None), (3, 2),
+                                                  (4, 3)])
 def test_joint_to_bone_matches_naive_loop(layout, channels, num_coords):
     layout = get_layout(layout)
     rng = np.random.default_rng(0)
@@ -58,8 +60,7 @@ def test_joint_to_bone_matches_naive_loop(layout, channels, num_coords):
 @pytest.mark.parametrize('layout', LAYOUTS, ids=LAYOUT_IDS)
 def test_bone_of_center_is_zero(layout):
     layout = get_layout(layout)
-    kp = np.random.default_rng(1).normal(
-        size=(1, 4, layout.num_node, 3)) + 5.
+    kp = np.random.default_rng(1).normal(size=(1, 4, layout.num_node, 3)) + 5.
     bone = joint_to_bone(kp, layout)
     np.testing.assert_array_equal(bone[:, :, layout.center], 0)
     others = np.delete(bone, layout.center, axis=2)
@@ -127,20 +128,20 @@ def test_rotation_aligning_random_vectors():
         t = rng.normal(size=3) * rng.uniform(0.01, 10)
         R = rotation_aligning(v, t)
         check_rotation(R)
-        np.testing.assert_allclose(R @ (v / np.linalg.norm(v)),
-                                   t / np.linalg.norm(t), atol=1e-9)
+        np.testing.assert_allclose(
+            R @ (v / np.linalg.norm(v)), t / np.linalg.norm(t), atol=1e-9)
 
 
-@pytest.mark.parametrize('v', [[0, 0, 1], [1, 0, 0], [0, -2, 0],
-                               [0.3, -1.2, 2.5], [1e-3, 0, 0]])
+@pytest.mark.parametrize(
+    'v', [[0, 0, 1], [1, 0, 0], [0, -2, 0], [0.3, -1.2, 2.5], [1e-3, 0, 0]])
 def test_rotation_aligning_parallel_is_identity(v):
     v = np.asarray(v, dtype=float)
     R = rotation_aligning(v, 3.5 * v)
     np.testing.assert_allclose(R, np.eye(3), atol=1e-12)
 
 
-@pytest.mark.parametrize('v', [[0, 0, 1], [1, 0, 0], [0, -2, 0],
-                               [0.3, -1.2, 2.5], [1, 1, 1]])
+@pytest.mark.parametrize(
+    'v', [[0, 0, 1], [1, 0, 0], [0, -2, 0], [0.3, -1.2, 2.5], [1, 1, 1]])
 def test_rotation_aligning_antiparallel_is_a_half_turn(v):
     v = np.asarray(v, dtype=float)
     R = rotation_aligning(v, -0.5 * v)
@@ -158,10 +159,9 @@ def test_rotation_aligning_nearly_antiparallel():
     np.testing.assert_allclose(R @ v, t / np.linalg.norm(t), atol=1e-6)
 
 
-@pytest.mark.parametrize('v, t', [([0, 0, 0], [1, 0, 0]),
-                                  ([1, 2, 3], [0, 0, 0]),
-                                  ([0, 0, 0], [0, 0, 0]),
-                                  ([1e-9, 0, 0], [0, 1, 0])])
+@pytest.mark.parametrize('v, t',
+                         [([0, 0, 0], [1, 0, 0]), ([1, 2, 3], [0, 0, 0]),
+                          ([0, 0, 0], [0, 0, 0]), ([1e-9, 0, 0], [0, 1, 0])])
 def test_rotation_aligning_zero_vector_gives_identity(v, t):
     R = rotation_aligning(np.array(v, dtype=float), np.array(t, dtype=float))
     np.testing.assert_array_equal(R, np.eye(3))

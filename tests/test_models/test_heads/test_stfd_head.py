@@ -21,11 +21,19 @@ N_CLS, C = 6, 32
 
 
 def make_head(contrast=('spatial', 'temporal'), num_samples=20, **kwargs):
-    bank = dict(type='ContrastiveMemoryBank', num_samples=num_samples,
-                num_hard_pos=4, num_hard_neg=8, num_rand_neg=8)
+    bank = dict(
+        type='ContrastiveMemoryBank',
+        num_samples=num_samples,
+        num_hard_pos=4,
+        num_hard_neg=8,
+        num_rand_neg=8)
     kwargs.setdefault('memory_bank', bank)
-    return STFDHead(num_classes=N_CLS, in_channels=C, feat_dim=16,
-                    contrast=contrast, **kwargs)
+    return STFDHead(
+        num_classes=N_CLS,
+        in_channels=C,
+        feat_dim=16,
+        contrast=contrast,
+        **kwargs)
 
 
 def make_samples(labels, indices=None):
@@ -137,8 +145,7 @@ def test_decomposed_shapes_and_invariances(T, V):
     same_xs = x + noise - noise.mean(dim=(1, 3), keepdim=True)
     assert close(head.decompose_features(same_xs)['spatial'], out['spatial'])
     same_xt = x + noise - noise.mean(dim=(1, 4), keepdim=True)
-    assert close(
-        head.decompose_features(same_xt)['temporal'], out['temporal'])
+    assert close(head.decompose_features(same_xt)['temporal'], out['temporal'])
 
 
 def test_eager_layers_and_size_check():
@@ -188,13 +195,14 @@ def test_contrast_options(contrast):
     x = torch.randn(4, 1, C, 8, 25)
     losses = head.loss(x, make_samples([0, 1, 0, 1], [0, 1, 2, 3]))
     extra = set(losses) - {'loss_cls', 'top1_acc', 'top5_acc'}
-    assert extra == {f'loss_{c}' for c in contrast} | {
-        f'{c}_valid_anchors' for c in contrast
-    }
+    assert extra == {f'loss_{c}'
+                     for c in contrast
+                     } | {f'{c}_valid_anchors'
+                          for c in contrast}
 
 
-@pytest.mark.parametrize('contrast', [('spatial', 'spatial'), ('local', ),
-                                      (), ('spatial', 'Temporal')])
+@pytest.mark.parametrize('contrast', [('spatial', 'spatial'), ('local', ), (),
+                                      ('spatial', 'Temporal')])
 def test_invalid_contrast(contrast):
     with pytest.raises(ValueError, match='contrast'):
         make_head(contrast=contrast)
@@ -228,10 +236,11 @@ def test_loss_writes_banks_and_weights():
     samples = make_samples(labels.flip(0), [1, 4, 5, 6, 8, 9])
     weighted = copy.deepcopy(head)
     weighted.loss_weights = dict(spatial=0.5, temporal=2.0, **{'global': 0.})
-    built = make_head(contrast=('spatial', 'temporal', 'global'),
-                      loss_weights=dict(spatial=0.5, temporal=2.0))
-    assert built.loss_weights == dict(spatial=0.5, temporal=2.0,
-                                      **{'global': 1.0})
+    built = make_head(
+        contrast=('spatial', 'temporal', 'global'),
+        loss_weights=dict(spatial=0.5, temporal=2.0))
+    assert built.loss_weights == dict(
+        spatial=0.5, temporal=2.0, **{'global': 1.0})
     torch.manual_seed(1)
     plain = head.loss(x2, samples)
     torch.manual_seed(1)
@@ -262,8 +271,10 @@ def test_missing_sample_idx():
     x = torch.randn(2, 1, C, 8, 25)
     samples = make_samples([0, 1], [0, 1])
     samples[1] = make_samples([1])[0]
-    with pytest.raises(KeyError, match='sample_idx.*PackActionInputs|'
-                       'PackActionInputs.*sample_idx'):
+    with pytest.raises(
+            KeyError,
+            match='sample_idx.*PackActionInputs|'
+            'PackActionInputs.*sample_idx'):
         head.loss(x, samples)
 
 
@@ -280,8 +291,8 @@ def test_state_dict_holds_banks():
     assert state['banks.temporal.filled'].sum() == 4
 
     # A fresh lazy head with unsized banks restores everything.
-    fresh = make_head(contrast=('spatial', 'temporal', 'global'),
-                      num_samples=None)
+    fresh = make_head(
+        contrast=('spatial', 'temporal', 'global'), num_samples=None)
     fresh.load_state_dict(state)
     assert not has_lazy(fresh)
     for key, value in fresh.state_dict().items():
@@ -324,8 +335,9 @@ def test_recognizer_integration():
                     num_rand_neg=8))))
     head = model.cls_head
     assert isinstance(head, STFDHead)
-    banks = [m for m in model.modules()
-             if isinstance(m, ContrastiveMemoryBank)]
+    banks = [
+        m for m in model.modules() if isinstance(m, ContrastiveMemoryBank)
+    ]
     assert len(banks) == 2
     for bank in banks:
         bank.allocate(num_samples)
@@ -345,13 +357,14 @@ def test_recognizer_integration():
     history = []
     for step in range(3):
         idx = torch.arange(step * batch, (step + 1) * batch)
-        data = dict(inputs=list(inputs[idx]),
-                    data_samples=make_samples(labels[idx], idx))
+        data = dict(
+            inputs=list(inputs[idx]),
+            data_samples=make_samples(labels[idx], idx))
         log = model.train_step(data, optim)
         history.append(log)
         assert all(torch.isfinite(torch.as_tensor(v)) for v in log.values())
-        assert {'loss', 'loss_cls', 'loss_spatial', 'loss_temporal'} <= set(
-            log)
+        assert {'loss', 'loss_cls', 'loss_spatial',
+                'loss_temporal'} <= set(log)
     assert history[0]['spatial_valid_anchors'] == 0
     assert history[2]['spatial_valid_anchors'] == batch
     assert history[2]['temporal_valid_anchors'] == batch
@@ -359,8 +372,8 @@ def test_recognizer_integration():
     for bank in banks:
         assert bank.filled.all()
         assert torch.equal(bank.labels, labels)
-        torch.testing.assert_close(bank.feats.norm(dim=1),
-                                   torch.ones(num_samples))
+        torch.testing.assert_close(
+            bank.feats.norm(dim=1), torch.ones(num_samples))
     # The decomposition layers only learn from the contrastive losses.
     for key, value in head.decompose.state_dict().items():
         assert not torch.equal(value, before[key]), key

@@ -21,15 +21,19 @@ SAMPLINGS = ('H', 'R', 'R+H')
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
-def make_bank(num_samples=40, feat_dim=8, num_classes=3, fill=0.8, seed=0,
+def make_bank(num_samples=40,
+              feat_dim=8,
+              num_classes=3,
+              fill=0.8,
+              seed=0,
               **cfg):
     """A bank whose slots hold random unit features and labels; about
     ``fill`` of them filled, the others as a fresh bank leaves them."""
     bank = ContrastiveMemoryBank(num_samples, feat_dim, **cfg)
     gen = torch.Generator().manual_seed(seed)
     filled = torch.rand(num_samples, generator=gen) < fill
-    feats = F.normalize(torch.randn(num_samples, feat_dim, generator=gen),
-                        dim=1)
+    feats = F.normalize(
+        torch.randn(num_samples, feat_dim, generator=gen), dim=1)
     labels = torch.randint(0, num_classes, (num_samples, ), generator=gen)
     bank.feats.copy_(torch.where(filled[:, None], feats, 0.))
     bank.labels.copy_(torch.where(filled, labels, -1))
@@ -96,8 +100,8 @@ def reference_loss(state, feats, labels, indices, cfg, rand_sets=None):
         def pick(kind, strategy, cands, num_hard, num_rand, hardest_first):
             sets = []
             if 'H' in strategy and num_hard > 0:
-                order = sorted(cands, key=lambda j: sim[j],
-                               reverse=hardest_first)
+                order = sorted(
+                    cands, key=lambda j: sim[j], reverse=hardest_first)
                 sets.append(order[:num_hard])
             if 'R' in strategy and num_rand > 0:
                 if rand_sets is None:
@@ -148,9 +152,8 @@ class SampleSpy:
             kind = 'neg' if bound.arguments['hard_largest'] else 'pos'
             per_set = []
             for idx, ok in sets:
-                per_set.append([
-                    idx[b][ok[b]].tolist() for b in range(idx.shape[0])
-                ])
+                per_set.append(
+                    [idx[b][ok[b]].tolist() for b in range(idx.shape[0])])
             self.calls[kind].append(per_set)
             return sets
 
@@ -168,8 +171,9 @@ def split_sets(sets, anchor, strategy, hard_expected):
     sets = [s[anchor] for s in sets]
     assert len(sets) == len(strategy.split('+'))
     if 'H' in strategy:
-        matches = [i for i, s in enumerate(sets)
-                   if sorted(s) == sorted(hard_expected)]
+        matches = [
+            i for i, s in enumerate(sets) if sorted(s) == sorted(hard_expected)
+        ]
         assert matches, (sets, hard_expected)
         sets.pop(matches[0])
     return sets[0] if sets else None
@@ -184,11 +188,16 @@ def test_loss_matches_reference_all_candidates(pos_sampling, neg_sampling):
     """Hard sets are deterministic, random sets ask for more than there are
     candidates (so they are all of them): the loss equals the reference."""
     for seed in range(3):
-        bank = make_bank(num_samples=30 + 10 * seed, seed=seed,
-                         num_hard_pos=3, num_hard_neg=5, num_rand_pos=100,
-                         num_rand_neg=100, temperature=0.5,
-                         pos_sampling=pos_sampling,
-                         neg_sampling=neg_sampling)
+        bank = make_bank(
+            num_samples=30 + 10 * seed,
+            seed=seed,
+            num_hard_pos=3,
+            num_hard_neg=5,
+            num_rand_pos=100,
+            num_rand_neg=100,
+            temperature=0.5,
+            pos_sampling=pos_sampling,
+            neg_sampling=neg_sampling)
         feats, labels, indices = make_batch(bank, seed=seed + 10)
         state = snapshot(bank)
         loss = bank(feats, labels, indices)
@@ -208,9 +217,16 @@ def test_loss_matches_reference_subsampled(monkeypatch, pos_sampling,
     against brute force, and the loss against the reference on them."""
     spy = SampleSpy(monkeypatch)
     torch.manual_seed(0)
-    bank = make_bank(num_samples=60, seed=3, num_hard_pos=2, num_hard_neg=4,
-                     num_rand_pos=3, num_rand_neg=5, temperature=0.8,
-                     pos_sampling=pos_sampling, neg_sampling=neg_sampling)
+    bank = make_bank(
+        num_samples=60,
+        seed=3,
+        num_hard_pos=2,
+        num_hard_neg=4,
+        num_rand_pos=3,
+        num_rand_neg=5,
+        temperature=0.8,
+        pos_sampling=pos_sampling,
+        neg_sampling=neg_sampling)
     feats, labels, indices = make_batch(bank, batch_size=8, seed=4)
     state = snapshot(bank)
     loss = bank(feats, labels, indices)
@@ -223,16 +239,16 @@ def test_loss_matches_reference_subsampled(monkeypatch, pos_sampling,
             ('pos', pos, pos_sampling, 2, 3, False),
             ('neg', neg, neg_sampling, 4, 5, True),
         ):
-            hard = sorted(cands, key=lambda j: sim[j],
-                          reverse=largest)[:num_hard]
+            hard = sorted(
+                cands, key=lambda j: sim[j], reverse=largest)[:num_hard]
             rand = split_sets(spy.last(kind), b, strategy, hard)
             if rand is not None:
                 assert len(rand) == min(num_rand, len(cands))
                 assert len(set(rand)) == len(rand)
                 assert set(rand) <= set(cands)
                 rand_sets[kind][b] = rand
-    ref, num_valid = reference_loss(state, feats, labels, indices,
-                                    full_cfg(bank), rand_sets=rand_sets)
+    ref, num_valid = reference_loss(
+        state, feats, labels, indices, full_cfg(bank), rand_sets=rand_sets)
     assert int(bank.last_num_valid) == num_valid > 0
     torch.testing.assert_close(loss, ref, rtol=1e-5, atol=1e-6)
 
@@ -250,8 +266,8 @@ def test_default_config_and_temperature():
     ref, _ = reference_loss(state, feats, labels, indices, full_cfg(bank))
     torch.testing.assert_close(loss, ref, rtol=1e-5, atol=1e-6)
 
-    bank2 = make_bank(num_samples=50, seed=5, num_rand_neg=1000,
-                      temperature=0.1)
+    bank2 = make_bank(
+        num_samples=50, seed=5, num_rand_neg=1000, temperature=0.1)
     loss2 = bank2(feats, labels, indices)
     ref2, _ = reference_loss(state, feats, labels, indices, full_cfg(bank2))
     torch.testing.assert_close(loss2, ref2, rtol=1e-5, atol=1e-5)
@@ -259,12 +275,17 @@ def test_default_config_and_temperature():
 
 
 def test_gradient_matches_reference():
-    for pos_sampling, neg_sampling in (('H', 'R+H'), ('R+H', 'H'),
-                                       ('R', 'R')):
-        bank = make_bank(num_samples=45, seed=7, num_hard_pos=3,
-                         num_hard_neg=4, num_rand_pos=100, num_rand_neg=100,
-                         temperature=0.5, pos_sampling=pos_sampling,
-                         neg_sampling=neg_sampling)
+    for pos_sampling, neg_sampling in (('H', 'R+H'), ('R+H', 'H'), ('R', 'R')):
+        bank = make_bank(
+            num_samples=45,
+            seed=7,
+            num_hard_pos=3,
+            num_hard_neg=4,
+            num_rand_pos=100,
+            num_rand_neg=100,
+            temperature=0.5,
+            pos_sampling=pos_sampling,
+            neg_sampling=neg_sampling)
         feats, labels, indices = make_batch(bank, seed=8)
         feats_ref = feats.detach().clone().requires_grad_()
         state = snapshot(bank)
@@ -275,8 +296,8 @@ def test_gradient_matches_reference():
         ref.backward()
         assert torch.isfinite(feats.grad).all()
         assert feats.grad.abs().sum() > 0
-        torch.testing.assert_close(feats.grad, feats_ref.grad, rtol=1e-4,
-                                   atol=1e-6)
+        torch.testing.assert_close(
+            feats.grad, feats_ref.grad, rtol=1e-4, atol=1e-6)
 
 
 # --------------------------------------------------------------------------
@@ -285,9 +306,16 @@ def test_gradient_matches_reference():
 def test_hard_sets_are_extremes_and_exclude_own_and_unfilled(monkeypatch):
     spy = SampleSpy(monkeypatch)
     k_pos, k_neg = 3, 4
-    bank = make_bank(num_samples=50, fill=0.7, seed=9, num_hard_pos=k_pos,
-                     num_hard_neg=k_neg, num_rand_neg=5, num_rand_pos=5,
-                     pos_sampling='R+H', neg_sampling='R+H')
+    bank = make_bank(
+        num_samples=50,
+        fill=0.7,
+        seed=9,
+        num_hard_pos=k_pos,
+        num_hard_neg=k_neg,
+        num_rand_neg=5,
+        num_rand_pos=5,
+        pos_sampling='R+H',
+        neg_sampling='R+H')
     feats, labels, indices = make_batch(bank, batch_size=10, seed=10)
     # Anchors sitting on filled slots whose label matches: their own slot
     # would be a positive (and the most similar one if the anchor's feature
@@ -322,8 +350,8 @@ def test_random_negatives_uniform(monkeypatch):
     spy = SampleSpy(monkeypatch)
     torch.manual_seed(123)
     num_neg, k = 6, 2
-    bank = ContrastiveMemoryBank(12, 4, num_hard_pos=1, num_rand_neg=k,
-                                 neg_sampling='R')
+    bank = ContrastiveMemoryBank(
+        12, 4, num_hard_pos=1, num_rand_neg=k, neg_sampling='R')
     with torch.no_grad():
         bank.feats.copy_(F.normalize(torch.randn(12, 4), dim=1))
         # slots 0-1: label 0 (positives), 2-7: label 1 (negatives),
@@ -362,8 +390,13 @@ def test_random_negative_uniform_seen_through_loss():
     torch.manual_seed(7)
     tau = 0.5
     num_neg = 5
-    bank = ContrastiveMemoryBank(8, 2, num_hard_pos=1, num_rand_neg=1,
-                                 neg_sampling='R', temperature=tau)
+    bank = ContrastiveMemoryBank(
+        8,
+        2,
+        num_hard_pos=1,
+        num_rand_neg=1,
+        neg_sampling='R',
+        temperature=tau)
     angles = torch.tensor([0.0] + [0.3 + 0.5 * i for i in range(num_neg)])
     with torch.no_grad():
         bank.feats[:6] = torch.stack([angles.cos(), angles.sin()], 1)
@@ -374,8 +407,8 @@ def test_random_negative_uniform_seen_through_loss():
     counts = torch.zeros(num_neg)
     for _ in range(400):
         fresh = copy.deepcopy(bank)
-        loss = fresh(torch.tensor([[2.0, 0.0]]), torch.tensor([0]),
-                     torch.tensor([7]))
+        loss = fresh(
+            torch.tensor([[2.0, 0.0]]), torch.tensor([0]), torch.tensor([7]))
         hit = (expected_loss - loss).abs() < 1e-5
         assert hit.sum() == 1, loss
         counts += hit
@@ -386,9 +419,15 @@ def test_random_negative_uniform_seen_through_loss():
 
 def test_fewer_candidates_than_asked_uses_all(monkeypatch):
     spy = SampleSpy(monkeypatch)
-    bank = make_bank(num_samples=20, seed=11, num_hard_pos=128,
-                     num_hard_neg=512, num_rand_neg=512, num_rand_pos=128,
-                     pos_sampling='R+H', neg_sampling='R+H')
+    bank = make_bank(
+        num_samples=20,
+        seed=11,
+        num_hard_pos=128,
+        num_hard_neg=512,
+        num_rand_neg=512,
+        num_rand_pos=128,
+        pos_sampling='R+H',
+        neg_sampling='R+H')
     feats, labels, indices = make_batch(bank, batch_size=4, seed=12)
     state = snapshot(bank)
     loss = bank(feats, labels, indices)
@@ -408,8 +447,12 @@ def test_fewer_candidates_than_asked_uses_all(monkeypatch):
 # Write-after-compute, skipping, gradients
 # --------------------------------------------------------------------------
 def test_loss_uses_bank_before_batch_then_writes():
-    bank = make_bank(num_samples=40, seed=13, num_hard_pos=3, num_hard_neg=4,
-                     num_rand_neg=100)
+    bank = make_bank(
+        num_samples=40,
+        seed=13,
+        num_hard_pos=3,
+        num_hard_neg=4,
+        num_rand_neg=100)
     before = copy.deepcopy(bank)
     feats, labels, indices = make_batch(bank, seed=14)
     loss = bank(feats, labels, indices)
@@ -418,13 +461,13 @@ def test_loss_uses_bank_before_batch_then_writes():
     per_anchor = []
     for b in range(len(indices)):
         single = copy.deepcopy(before)
-        per_anchor.append((single(feats[b:b + 1], labels[b:b + 1],
-                                  indices[b:b + 1]),
-                           int(single.last_num_valid)))
+        per_anchor.append(
+            (single(feats[b:b + 1], labels[b:b + 1],
+                    indices[b:b + 1]), int(single.last_num_valid)))
     num_valid = sum(n for _, n in per_anchor)
     assert int(bank.last_num_valid) == num_valid
-    ref, _ = reference_loss(snapshot(before), feats, labels, indices,
-                            full_cfg(bank))
+    ref, _ = reference_loss(
+        snapshot(before), feats, labels, indices, full_cfg(bank))
     torch.testing.assert_close(loss, ref, rtol=1e-5, atol=1e-6)
 
     # The batch's features were written afterwards, normalised, detached.
@@ -477,19 +520,19 @@ def test_backward_after_a_later_write():
     loss = bank(feats, labels, indices)
     # Overwrite every filled slot with other features.
     filled = torch.nonzero(bank.filled).view(-1)
-    bank(torch.randn(len(filled), 8), torch.zeros(len(filled),
-                                                  dtype=torch.long), filled)
+    bank(
+        torch.randn(len(filled), 8),
+        torch.zeros(len(filled), dtype=torch.long), filled)
     ref_feats = feats.detach().clone().requires_grad_()
-    ref, _ = reference_loss(state, ref_feats, labels, indices,
-                            full_cfg(bank))
+    ref, _ = reference_loss(state, ref_feats, labels, indices, full_cfg(bank))
     ref.backward()
     try:
         loss.backward()
     except RuntimeError as err:
         assert 'memory bank' in str(err) or 'modified' in str(err)
     else:
-        torch.testing.assert_close(feats.grad, ref_feats.grad, rtol=1e-4,
-                                   atol=1e-6)
+        torch.testing.assert_close(
+            feats.grad, ref_feats.grad, rtol=1e-4, atol=1e-6)
 
 
 def test_own_slot_is_not_a_positive():
@@ -522,8 +565,8 @@ def test_empty_bank_and_skip_counting():
     assert loss.requires_grad
     assert int(bank.last_num_valid) == 0
     loss.backward()
-    assert feats.grad is not None and torch.equal(feats.grad,
-                                                  torch.zeros(3, 4))
+    assert feats.grad is not None and torch.equal(feats.grad, torch.zeros(
+        3, 4))
     assert bank.filled.tolist() == [True] * 3 + [False] * 5
 
     # Partial: slots 0-2 hold labels 0, 1, 2. Anchor a (label 0, slot 3):
@@ -553,8 +596,8 @@ def test_empty_bank_and_skip_counting():
 def test_loss_is_batch_row_mean():
     """Rows are averaged over all anchors' rows, not per anchor: an anchor
     with more positives weighs more (reference on a two-anchor batch)."""
-    bank = ContrastiveMemoryBank(12, 4, num_hard_pos=10, num_hard_neg=10,
-                                 neg_sampling='H')
+    bank = ContrastiveMemoryBank(
+        12, 4, num_hard_pos=10, num_hard_neg=10, neg_sampling='H')
     with torch.no_grad():
         bank.feats[:8] = F.normalize(torch.randn(8, 4), dim=1)
         bank.labels[:8] = torch.tensor([0, 0, 0, 0, 0, 1, 2, 2])
@@ -570,8 +613,7 @@ def test_loss_is_batch_row_mean():
                            full_cfg(bank))
     l1, _ = reference_loss(state, feats[1:], labels[1:], indices[1:],
                            full_cfg(bank))
-    torch.testing.assert_close(loss, (5 * l0 + l1) / 6, rtol=1e-5,
-                               atol=1e-6)
+    torch.testing.assert_close(loss, (5 * l0 + l1) / 6, rtol=1e-5, atol=1e-6)
 
 
 # --------------------------------------------------------------------------
@@ -649,18 +691,21 @@ DIST_SIZES = (3, 5)
 def _dist_indices(step, rank):
     """Disjoint indices of the two ranks at one step (rank 0: 3, rank 1:
     5), different from step to step, overlapping across steps."""
-    perm = torch.randperm(DIST_L,
-                          generator=torch.Generator().manual_seed(step))
+    perm = torch.randperm(
+        DIST_L, generator=torch.Generator().manual_seed(step))
     return perm[:3] if rank == 0 else perm[3:8]
 
 
 def _dist_worker(rank, world_size, port, out_dir):
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
-                            rank=rank, world_size=world_size)
+    dist.init_process_group(
+        'gloo',
+        init_method=f'tcp://127.0.0.1:{port}',
+        rank=rank,
+        world_size=world_size)
     try:
         torch.manual_seed(1000 + rank)
-        bank = ContrastiveMemoryBank(DIST_L, DIST_D, num_hard_pos=2,
-                                     num_hard_neg=3, num_rand_neg=100)
+        bank = ContrastiveMemoryBank(
+            DIST_L, DIST_D, num_hard_pos=2, num_hard_neg=3, num_rand_neg=100)
         record = []
         for step in range(DIST_STEPS):
             batch = DIST_SIZES[rank]
@@ -670,11 +715,16 @@ def _dist_worker(rank, world_size, port, out_dir):
             loss = bank(feats, labels, indices)
             loss.backward()
             record.append(
-                dict(feats=feats.detach(), labels=labels, indices=indices,
-                     loss=loss.detach(), grad=feats.grad,
-                     num_valid=int(bank.last_num_valid)))
-        torch.save(dict(state=bank.state_dict(), record=record),
-                   osp.join(out_dir, f'rank{rank}.pth'))
+                dict(
+                    feats=feats.detach(),
+                    labels=labels,
+                    indices=indices,
+                    loss=loss.detach(),
+                    grad=feats.grad,
+                    num_valid=int(bank.last_num_valid)))
+        torch.save(
+            dict(state=bank.state_dict(), record=record),
+            osp.join(out_dir, f'rank{rank}.pth'))
     finally:
         dist.destroy_process_group()
 
@@ -686,8 +736,11 @@ def _free_port():
 
 
 def test_distributed_banks_identical(tmp_path):
-    mp.spawn(_dist_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2,
-             join=True)
+    mp.spawn(
+        _dist_worker,
+        args=(2, _free_port(), str(tmp_path)),
+        nprocs=2,
+        join=True)
     out = [torch.load(tmp_path / f'rank{r}.pth') for r in range(2)]
     for name in ('feats', 'labels', 'filled'):
         assert torch.equal(out[0]['state'][name], out[1]['state'][name])
@@ -696,8 +749,8 @@ def test_distributed_banks_identical(tmp_path):
     # rank's loss at each step must match the reference on the bank as all
     # ranks had written it before that step, and the final banks must
     # equal the replayed one.
-    replay = ContrastiveMemoryBank(DIST_L, DIST_D, num_hard_pos=2,
-                                   num_hard_neg=3, num_rand_neg=100)
+    replay = ContrastiveMemoryBank(
+        DIST_L, DIST_D, num_hard_pos=2, num_hard_neg=3, num_rand_neg=100)
     cfg = full_cfg(replay)
     for step in range(DIST_STEPS):
         state = snapshot(replay)
@@ -708,18 +761,17 @@ def test_distributed_banks_identical(tmp_path):
             ref, num_valid = reference_loss(state, feats, rec['labels'],
                                             rec['indices'], cfg)
             assert rec['num_valid'] == num_valid
-            torch.testing.assert_close(rec['loss'], ref.detach(), rtol=1e-5,
-                                       atol=1e-6)
+            torch.testing.assert_close(
+                rec['loss'], ref.detach(), rtol=1e-5, atol=1e-6)
             # The gradient is that of the bank before the step, although
             # backward ran after every rank's writes of the step.
             ref.backward()
-            torch.testing.assert_close(rec['grad'], feats.grad, rtol=1e-4,
-                                       atol=1e-6)
+            torch.testing.assert_close(
+                rec['grad'], feats.grad, rtol=1e-4, atol=1e-6)
         with torch.no_grad():
             for rank in range(2):
                 rec = out[rank]['record'][step]
-                replay.feats[rec['indices']] = F.normalize(rec['feats'],
-                                                           dim=1)
+                replay.feats[rec['indices']] = F.normalize(rec['feats'], dim=1)
                 replay.labels[rec['indices']] = rec['labels']
                 replay.filled[rec['indices']] = True
     assert any(out[r]['record'][-1]['num_valid'] for r in range(2))
@@ -729,8 +781,8 @@ def test_distributed_banks_identical(tmp_path):
     written = torch.cat([
         rec['indices'] for r in range(2) for rec in out[r]['record']
     ]).unique()
-    assert torch.equal(torch.nonzero(out[0]['state']['filled']).view(-1),
-                       written)
+    assert torch.equal(
+        torch.nonzero(out[0]['state']['filled']).view(-1), written)
 
 
 def test_duplicate_indices_keep_the_last_occurrence():

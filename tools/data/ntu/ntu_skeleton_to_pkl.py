@@ -17,21 +17,28 @@ def parse_args(argv=None):
         description='Convert raw NTU RGB+D .skeleton files to a pyskl-style '
         'pickle with the standard train/val splits.')
     parser.add_argument(
-        'skeleton_dir', help='folder of .skeleton files (searched '
+        'skeleton_dir',
+        help='folder of .skeleton files (searched '
         'recursively)')
     parser.add_argument('out_file', help='output pickle, e.g. ntu60.pkl')
     parser.add_argument(
-        '--benchmark', required=True, choices=['ntu60', 'ntu120'],
+        '--benchmark',
+        required=True,
+        choices=['ntu60', 'ntu120'],
         help='ntu60 keeps setups S001-S017 and actions A001-A060 only')
     parser.add_argument(
-        '--missing-list', default=None,
+        '--missing-list',
+        default=None,
         help='text file of samples to skip, one name a line, or "none"; '
         'default: the list published by the dataset authors')
     parser.add_argument(
-        '--max-bodies', type=int, default=2,
+        '--max-bodies',
+        type=int,
+        default=2,
         help='largest number of actors per sample (default: 2)')
     parser.add_argument(
-        '--no-denoise', action='store_true',
+        '--no-denoise',
+        action='store_true',
         help='skip the length/spread noise filters, only keep the most '
         'active bodies')
     return parser.parse_args(argv)

@@ -21,9 +21,9 @@ def main() -> None:
     data = convert_nwucla(
         args.source, args.out_file, progress=not args.no_progress)
     labels = Counter(a['label'] for a in data['annotations'])
-    print(f'wrote {args.out_file}: '
-          + ', '.join(f'{k}={len(v)}' for k, v in data['split'].items())
-          + f', {len(labels)} classes, V=20')
+    print(f'wrote {args.out_file}: ' +
+          ', '.join(f'{k}={len(v)}' for k, v in data['split'].items()) +
+          f', {len(labels)} classes, V=20')
     for label in sorted(labels):
         print(f'  {label}: {CLASSES[label]:<24s} {labels[label]}')
 
