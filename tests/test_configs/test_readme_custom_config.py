@@ -53,3 +53,14 @@ def test_readme_custom_layout_config_trains_a_step(tmp_path):
     loss = model(**data, mode='loss')['loss_cls']
     assert torch.isfinite(loss)
     loss.backward()
+
+
+def test_readme_links_point_to_existing_files():
+    import os.path as osp
+    with open(f'{REPO_ROOT}/README.md', encoding='utf-8') as f:
+        text = f.read()
+    links = re.findall(r'\]\(([^)#]+)\)', text)
+    local = [x for x in links if not x.startswith('http')]
+    assert len(local) >= 20
+    missing = [x for x in local if not osp.exists(osp.join(REPO_ROOT, x))]
+    assert not missing, missing
