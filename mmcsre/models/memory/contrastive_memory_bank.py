@@ -117,6 +117,10 @@ class ContrastiveMemoryBank(BaseModule):
         pos_sampling (str): 'H' (hard), 'R' (random) or 'R+H'
             (csre.txt Table 6). Defaults to 'H'.
         neg_sampling (str): 'H', 'R' or 'R+H'. Defaults to 'R+H'.
+        seed (int, optional): Seed of the random draws; with the write
+            counter it forms a buffer, so a resumed run draws exactly what
+            an uninterrupted one would. None takes one from torch's global
+            generator (seeded by the runner). Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -130,6 +134,7 @@ class ContrastiveMemoryBank(BaseModule):
                  temperature: float = 0.8,
                  pos_sampling: str = 'H',
                  neg_sampling: str = 'R+H',
+                 seed: Optional[int] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('pos_sampling', pos_sampling), ('neg_sampling',
@@ -158,6 +163,10 @@ class ContrastiveMemoryBank(BaseModule):
         self.register_buffer('feats', torch.zeros(0, feat_dim))
         self.register_buffer('labels', torch.zeros(0, dtype=torch.long))
         self.register_buffer('filled', torch.zeros(0, dtype=torch.bool))
+        if seed is None:
+            seed = int(torch.randint(2**31 - 1, ()))
+        self.register_buffer('seed', torch.tensor(seed, dtype=torch.long))
+        self.register_buffer('num_updates', torch.zeros((), dtype=torch.long))
         self.last_num_valid = torch.zeros((), dtype=torch.long)
         if num_samples is not None:
             self.allocate(num_samples)
@@ -213,18 +222,36 @@ class ContrastiveMemoryBank(BaseModule):
             k, 1, largest=largest, sorted=False)[1]
         return idx, mask.gather(1, idx)
 
-    def _sample(self, sim: torch.Tensor, mask: torch.Tensor, strategy: str,
-                num_hard: int, num_rand: int,
-                hard_largest: bool) -> List[Tuple[torch.Tensor, torch.Tensor]]:
-        """Index sets (each (B, k) indices, (B, k) validity) to contrast."""
+    def _sample(self,
+                sim: torch.Tensor,
+                mask: torch.Tensor,
+                strategy: str,
+                num_hard: int,
+                num_rand: int,
+                hard_largest: bool,
+                stream: int = 0) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+        """Index sets (each (B, k) indices, (B, k) validity) to contrast;
+        ``stream`` keeps the positive and negative random draws apart."""
         sets = []
         if 'H' in strategy and num_hard > 0:
             sets.append(self._select(sim, mask, num_hard, hard_largest))
         if 'R' in strategy and num_rand > 0:
             # Uniform without replacement: the k largest of i.i.d. keys.
-            keys = torch.rand(sim.shape, device=sim.device)
+            keys = torch.rand(
+                sim.shape,
+                device=sim.device,
+                generator=self._generator(sim.device, stream))
             sets.append(self._select(keys, mask, num_rand, largest=True))
         return sets
+
+    def _generator(self, device: torch.device, stream: int) -> torch.Generator:
+        """A generator seeded by (seed, update count, rank, stream)."""
+        rank = dist.get_rank() if dist.is_available() and \
+            dist.is_initialized() else 0
+        step = int(self.num_updates) * 1024 + rank * 4 + stream
+        generator = torch.Generator(device=device)
+        generator.manual_seed((int(self.seed) * 1000003 + step) % 2**63)
+        return generator
 
     def forward(self, feats: torch.Tensor, labels: torch.Tensor,
                 indices: torch.Tensor) -> torch.Tensor:
@@ -336,6 +363,7 @@ class ContrastiveMemoryBank(BaseModule):
         patch['version'] = self.feats._version
         self.labels[written] = labels[last]
         self.filled[written] = True
+        self.num_updates += 1
 
     def extra_repr(self) -> str:
         return (f'num_samples={self.num_samples}, feat_dim={self.feat_dim}, '

@@ -361,8 +361,9 @@ def test_random_negatives_uniform(monkeypatch):
     counts = torch.zeros(12)
     subsets = {s: 0 for s in itertools.combinations(range(2, 8), k)}
     draws = 0
-    for _ in range(15):
+    for trial in range(15):
         fresh = copy.deepcopy(bank)
+        fresh.seed.fill_(trial)  # the draws are a function of the seed
         batch = 200
         feats = torch.randn(batch, 4)
         fresh(feats, torch.zeros(batch, dtype=torch.long),
@@ -405,8 +406,9 @@ def test_random_negative_uniform_seen_through_loss():
     # Anchor along slot 0 (the positive): s+ = 1, s- = cos(angle).
     expected_loss = F.softplus((angles[1:].cos() - 1) / tau)
     counts = torch.zeros(num_neg)
-    for _ in range(400):
+    for trial in range(400):
         fresh = copy.deepcopy(bank)
+        fresh.seed.fill_(trial)  # the draws are a function of the seed
         loss = fresh(
             torch.tensor([[2.0, 0.0]]), torch.tensor([0]), torch.tensor([7]))
         hit = (expected_loss - loss).abs() < 1e-5
@@ -624,7 +626,7 @@ def test_state_dict_round_trip():
     feats, labels, indices = make_batch(bank, seed=16)
     bank(feats, labels, indices)
     state = bank.state_dict()
-    assert set(state) == {'feats', 'labels', 'filled'}
+    assert set(state) == {'feats', 'labels', 'filled', 'seed', 'num_updates'}
     fresh = ContrastiveMemoryBank(None, 8)
     assert fresh.num_samples == 0
     fresh.load_state_dict(state)
@@ -793,3 +795,32 @@ def test_duplicate_indices_keep_the_last_occurrence():
     torch.testing.assert_close(bank.feats[2], F.normalize(feats[1], dim=0))
     assert bank.labels[5].item() == 2
     assert bank.filled.tolist() == [False, False, True, False, False, True]
+
+
+def test_resumed_bank_draws_exactly_what_an_uninterrupted_one_draws():
+    torch.manual_seed(0)
+    batches = [(torch.randn(6,
+                            8), torch.randint(3,
+                                              (6, )), torch.randperm(40)[:6])
+               for _ in range(4)]
+    kwargs = dict(
+        num_hard_pos=2,
+        num_hard_neg=3,
+        num_rand_neg=5,
+        pos_sampling='R+H',
+        num_rand_pos=2,
+        seed=123)
+    straight = ContrastiveMemoryBank(40, 8, **kwargs)
+    losses = [straight(*b).item() for b in batches]
+
+    first = ContrastiveMemoryBank(40, 8, **kwargs)
+    for b in batches[:2]:
+        first(*b)
+    torch.manual_seed(999)  # a resumed process has other global RNG state
+    resumed = ContrastiveMemoryBank(None, 8, **dict(kwargs, seed=7))
+    resumed.load_state_dict(first.state_dict())
+    resumed_losses = [resumed(*b).item() for b in batches[2:]]
+    assert resumed_losses == losses[2:]
+    for key, value in straight.state_dict().items():
+        torch.testing.assert_close(
+            resumed.state_dict()[key], value, rtol=0, atol=0)
