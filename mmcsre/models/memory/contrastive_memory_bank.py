@@ -236,13 +236,78 @@ class ContrastiveMemoryBank(BaseModule):
         if 'H' in strategy and num_hard > 0:
             sets.append(self._select(sim, mask, num_hard, hard_largest))
         if 'R' in strategy and num_rand > 0:
-            # Uniform without replacement: the k largest of i.i.d. keys.
-            keys = torch.rand(
-                sim.shape,
-                device=sim.device,
-                generator=self._generator(sim.device, stream))
-            sets.append(self._select(keys, mask, num_rand, largest=True))
+            sets.append(self._random_subset(mask, num_rand, stream))
         return sets
+
+    def _random_subset(self, mask: torch.Tensor, k: int,
+                       stream: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Per row, ``k`` candidates of ``mask`` drawn uniformly without
+        replacement (all of them when fewer); returns (indices, is_valid).
+
+        When candidates are plentiful, i.i.d. draws of column indices are
+        kept in draw order, dropping repeats and non-candidates: the first
+        ``k`` survivors are a uniform ``k``-subset at O(k) cost per row. Rows
+        too sparse for that fall back to the ``k`` largest of i.i.d. keys
+        over all N columns.
+        """
+        B, N = mask.shape
+        k = min(k, N)
+        generator = self._generator(mask.device, stream)
+        counts = mask.sum(1)
+        density = float(counts.min()) / N
+        # Enough draws for k survivors with a wide margin; else fall back.
+        m = int((k + 4 * k**0.5 + 8) / density) + 1 if density > 0 else N
+        if m <= N // 2:
+            cand = torch.randint(
+                N, (B, m), device=mask.device, generator=generator)
+            order = torch.arange(m, device=mask.device).expand(B, m)
+            sorted_key, _ = (cand * m + order).sort(dim=1)
+            sorted_cand = sorted_key // m
+            first = torch.ones_like(cand, dtype=torch.bool)
+            first[:, 1:] = sorted_cand[:, 1:] != sorted_cand[:, :-1]
+            first = torch.zeros_like(first).scatter_(1, sorted_key % m, first)
+            valid = mask.gather(1, cand) & first
+            if bool((valid.sum(1) >= counts.clamp(max=k)).all()):
+                # The first k survivors in draw order.
+                score = torch.where(valid, m - order, torch.zeros_like(order))
+                top = score.topk(k, dim=1).indices
+                return cand.gather(1, top), valid.gather(1, top)
+        keys = torch.rand((B, N), device=mask.device, generator=generator)
+        return self._select(keys, mask, k, largest=True)
+
+    def _class_slots(
+            self, labels: torch.Tensor,
+            indices: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The bank slots holding each anchor's class, padded: (B, P) slot
+        indices and (B, P) validity (filled, same label, not its own slot).
+
+        Positives are a small part of the bank, so they are selected among
+        these P columns instead of all L.
+        """
+        sorted_labels, order = torch.sort(self.labels, stable=True)
+        start = torch.searchsorted(sorted_labels, labels)
+        count = torch.searchsorted(sorted_labels, labels, right=True) - start
+        width = max(int(count.max()), 1)
+        offset = torch.arange(width, device=labels.device)
+        slots = order[(start.unsqueeze(1) + offset).clamp(max=len(order) - 1)]
+        valid = (offset < count.unsqueeze(1)) & self.filled[slots] & (
+            slots != indices.unsqueeze(1))
+        return slots, valid
+
+    def _sample_positives(
+            self, sim: torch.Tensor, labels: torch.Tensor,
+            indices: torch.Tensor) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+        """Positive sets as bank slots, selected among the slots of each
+        anchor's class only (a small part of the bank)."""
+        slots, mask = self._class_slots(labels, indices)
+        sets = self._sample(
+            sim.gather(1, slots),
+            mask,
+            self.pos_sampling,
+            self.num_hard_pos,
+            self.num_rand_pos,
+            hard_largest=False)
+        return [(slots.gather(1, idx), ok) for idx, ok in sets]
 
     def _generator(self, device: torch.device, stream: int) -> torch.Generator:
         """A generator seeded by (seed, update count, rank, stream)."""
@@ -295,27 +360,20 @@ class ContrastiveMemoryBank(BaseModule):
         rows = torch.arange(B, device=query.device)
         with torch.no_grad():
             sim = query @ self.feats.t()  # (B, L), no autograd graph
-            same = labels.unsqueeze(1) == self.labels.unsqueeze(0)
-            if bool(self.filled.all()):  # the usual case after one epoch
-                pos, neg = same, ~same
-            else:
-                pos, neg = same & self.filled, ~same & self.filled
-            pos[rows, indices] = False  # an anchor is not its own positive
-            neg[rows, indices] = False
-            pos_sets = self._sample(
-                sim,
-                pos,
-                self.pos_sampling,
-                self.num_hard_pos,
-                self.num_rand_pos,
-                hard_largest=False)
+            pos_sets = self._sample_positives(sim, labels, indices)
+            # Negatives: every filled slot of another class.
+            neg = labels.unsqueeze(1) != self.labels.unsqueeze(0)
+            if not bool(self.filled.all()):
+                neg &= self.filled
+            neg[rows, indices] = False  # never the anchor's own slot
             neg_sets = self._sample(
                 sim,
                 neg,
                 self.neg_sampling,
                 self.num_hard_neg,
                 self.num_rand_neg,
-                hard_largest=True)
+                hard_largest=True,
+                stream=1)
             # A set holds a valid candidate iff its row has any.
             anchor_ok = pos_sets[0][1].any(1) & neg_sets[0][1].any(1)
             self.last_num_valid = anchor_ok.sum()

@@ -138,26 +138,37 @@ def full_cfg(bank):
 
 
 class SampleSpy:
-    """Records every index set the bank selects in ``forward``, per anchor
-    (valid entries only), split into positive and negative calls."""
+    """Records every index set (as bank slots) the bank selects in
+    ``forward``, per anchor (valid entries only): positives from
+    ``_sample_positives``, negatives from ``_sample`` over the whole bank."""
 
     def __init__(self, monkeypatch):
         original = ContrastiveMemoryBank._sample
+        original_pos = ContrastiveMemoryBank._sample_positives
         signature = inspect.signature(original)
         self.calls = {'pos': [], 'neg': []}
 
-        def spy(bank, *args, **kwargs):
-            sets = original(bank, *args, **kwargs)
-            bound = signature.bind(bank, *args, **kwargs)
-            kind = 'neg' if bound.arguments['hard_largest'] else 'pos'
+        def record(kind, sets):
             per_set = []
             for idx, ok in sets:
                 per_set.append(
                     [idx[b][ok[b]].tolist() for b in range(idx.shape[0])])
             self.calls[kind].append(per_set)
+
+        def spy(bank, *args, **kwargs):
+            sets = original(bank, *args, **kwargs)
+            if signature.bind(bank, *args, **kwargs).arguments['hard_largest']:
+                record('neg', sets)
+            return sets
+
+        def spy_pos(bank, *args, **kwargs):
+            sets = original_pos(bank, *args, **kwargs)
+            record('pos', sets)
             return sets
 
         monkeypatch.setattr(ContrastiveMemoryBank, '_sample', spy)
+        monkeypatch.setattr(ContrastiveMemoryBank, '_sample_positives',
+                            spy_pos)
 
     def last(self, kind):
         """[set][anchor] -> list of selected slots, of the last forward."""
@@ -824,3 +835,44 @@ def test_resumed_bank_draws_exactly_what_an_uninterrupted_one_draws():
     for key, value in straight.state_dict().items():
         torch.testing.assert_close(
             resumed.state_dict()[key], value, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('density,fast', [(0.9, True), (0.3, True),
+                                          (0.02, False)])
+def test_random_subset_is_uniform_without_replacement(monkeypatch, density,
+                                                      fast):
+    """Both paths of _random_subset (draw-order filtering when candidates
+    are plentiful, i.i.d. keys when sparse) give distinct candidates, all
+    of them when fewer than k, and every candidate equally often."""
+    N, k = 400, 6
+    torch.manual_seed(0)
+    mask = torch.rand(1, N) < density
+    sparse = torch.zeros(1, N, dtype=torch.bool)
+    sparse[0, [3, 77, 200]] = True  # fewer than k candidates
+    keys_path = []
+    original = ContrastiveMemoryBank._select
+    monkeypatch.setattr(
+        ContrastiveMemoryBank, '_select',
+        staticmethod(
+            lambda *a, **kw: keys_path.append(1) or original(*a, **kw)))
+    counts = torch.zeros(N)
+    bank = ContrastiveMemoryBank(4, 2)
+    trials = 600
+    for trial in range(trials):
+        bank.seed.fill_(trial)
+        idx, ok = bank._random_subset(mask, k, stream=1)
+        row = idx[0][ok[0]]
+        assert len(row) == min(k, int(mask[0].sum()))
+        assert len(set(row.tolist())) == len(row)
+        assert bool(mask[0, row].all())
+        counts[row] += 1
+    assert bool(keys_path) != fast
+    idx, ok = bank._random_subset(sparse, k, stream=1)
+    assert sorted(idx[0][ok[0]].tolist()) == [3, 77, 200]
+    cand = mask[0].nonzero().flatten()
+    expected = trials * min(k, len(cand)) / len(cand)
+    chi2 = float(((counts[cand] - expected)**2 / expected).sum())
+    # chi-square with len(cand)-1 dof: mean dof, sd sqrt(2 dof).
+    dof = len(cand) - 1
+    assert chi2 < dof + 6 * (2 * dof)**0.5, chi2
+    assert counts[~mask[0]].sum() == 0
