@@ -86,3 +86,26 @@ def test_strip_then_stock_mmaction_gives_identical_scores(tmp_path):
         v.numel() for v in baseline.state_dict().values())
     assert sum(v.numel() for v in state['state_dict'].values()) > sum(
         v.numel() for v in stripped.values())
+
+    # ... and so are the test-time FLOPs (mmengine's counter).
+    flops = [_test_flops(m, inputs[:1]) for m in (baseline, csre)]
+    assert flops[0] == flops[1] > 0
+
+
+def _test_flops(model, inputs):
+    from mmengine.analysis import FlopAnalyzer
+
+    class TestMode(torch.nn.Module):
+
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            return self.model(x, mode='tensor')
+
+    analyzer = FlopAnalyzer(
+        TestMode(model.eval()), (torch.from_numpy(inputs), ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return analyzer.total()
