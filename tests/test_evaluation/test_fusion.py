@@ -1,0 +1,110 @@
+"""Late fusion of score dumps: alignment by id, score spaces, errors."""
+import json
+
+import mmengine
+import numpy as np
+import pytest
+from helpers import run_tool
+
+from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError, fuse,
+                                      to_space, topk_accuracy)
+
+
+def _dump(scores, labels, ids=None, space='prob'):
+    scores = np.asarray(scores, dtype=np.float32)
+    return dict(
+        frame_dir=list(ids or [f's{i}' for i in range(len(scores))]),
+        scores=scores,
+        labels=np.asarray(labels),
+        score_space=space)
+
+
+def test_space_conversion():
+    logits = np.array([[1.0, 2.0, -1.0], [0.0, 0.0, 5.0]])
+    prob = to_space(logits, 'logit', 'prob')
+    np.testing.assert_allclose(prob.sum(1), 1)
+    np.testing.assert_allclose(
+        to_space(to_space(prob, 'prob', 'logit'), 'logit', 'prob'), prob)
+    with pytest.raises(FusionError, match='unknown score space'):
+        to_space(prob, 'probability', 'prob')
+
+
+def test_weighted_sum_and_accuracies():
+    a = _dump([[0.6, 0.4], [0.3, 0.7], [0.8, 0.2]], [0, 0, 1])
+    b = _dump([[0.1, 0.9], [0.6, 0.4], [0.4, 0.6]], [0, 0, 1])
+    out = fuse([a, b], [2, 1], ['a', 'b'])
+    np.testing.assert_allclose(
+        out['scores'], 2 * a['scores'] + b['scores'], rtol=1e-6)
+    assert [r['top1']
+            for r in out['rows']] == pytest.approx([1 / 3, 2 / 3, 2 / 3])
+    assert out['rows'][-1]['name'] == 'fused'
+    assert topk_accuracy(out['scores'], out['labels'], 5) == 1.0
+
+
+def test_alignment_by_id_not_by_row():
+    rng = np.random.default_rng(0)
+    scores = rng.random((6, 4))
+    labels = rng.integers(0, 4, 6)
+    ids = [f'v{i}' for i in range(6)]
+    perm = rng.permutation(6)
+    a = _dump(scores, labels, ids)
+    shuffled = _dump(scores[perm], labels[perm], [ids[i] for i in perm])
+    fused = fuse([a, shuffled], [1, 1])
+    np.testing.assert_allclose(fused['scores'], 2 * scores, rtol=1e-6)
+    assert fused['frame_dir'] == ids
+
+
+def test_mixed_score_spaces_are_converted():
+    logits = np.array([[2.0, 0.0], [0.0, 3.0]])
+    a = _dump(logits, [0, 1], space='logit')
+    b = _dump(to_space(logits, 'logit', 'prob'), [0, 1], space='prob')
+    fused = fuse([a, b], [1, 1], space='prob')
+    np.testing.assert_allclose(
+        fused['scores'], 2 * to_space(logits, 'logit', 'prob'), rtol=1e-6)
+
+
+@pytest.mark.parametrize('other,message', [
+    (_dump([[1, 0], [0, 1]], [0, 1], ['s0', 's0']), 'duplicated'),
+    (_dump([[1, 0], [0, 1]], [0, 1], ['s0', 'x']), 'different samples'),
+    (_dump([[1, 0], [0, 1]], [1, 1]), 'disagree on the label'),
+    (_dump([[1, 0, 0], [0, 1, 0]], [0, 1]), '3 classes'),
+    (dict(scores=np.zeros((2, 2))), 'not a score dump'),
+])
+def test_unsafe_dumps_are_errors(other, message):
+    a = _dump([[1, 0], [0, 1]], [0, 1])
+    with pytest.raises(FusionError, match=message):
+        fuse([a, other], [1, 1])
+
+
+def test_weight_count_must_match():
+    a = _dump([[1, 0]], [0])
+    with pytest.raises(FusionError, match='2 weights for 1 dumps'):
+        fuse([a], [1, 1])
+
+
+def test_presets():
+    assert WEIGHT_PRESETS['2s'] == (1.0, 1.0)
+    assert WEIGHT_PRESETS['4s'] == (2.0, 2.0, 1.0, 1.0)
+    assert WEIGHT_PRESETS['4s-ctrgcn'] == (0.6, 0.6, 0.4, 0.4)
+
+
+def test_cli_writes_markdown_and_json(tmp_path):
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 5, 20)
+    paths = []
+    for i in range(4):
+        path = tmp_path / f'stream{i}.pkl'
+        mmengine.dump(_dump(rng.random((20, 5)), labels), str(path))
+        paths.append(path)
+    out = run_tool(['tools/ensemble.py'] + paths + [
+        '--preset', '4s', '--names', 'j', 'b', 'jm', 'bm', '--out-md',
+        tmp_path / 'f.md', '--out-json', tmp_path / 'f.json'
+    ])
+    assert '| fused | 6 |' in out
+    rows = json.loads((tmp_path / 'f.json').read_text())['rows']
+    assert [r['name'] for r in rows] == ['j', 'b', 'jm', 'bm', 'fused']
+    assert (tmp_path / 'f.md').read_text().startswith('| stream |')
+    mmengine.dump(
+        _dump(rng.random((20, 5)), labels, space='logits'), str(paths[0]))
+    with pytest.raises(AssertionError, match='unknown score space'):
+        run_tool(['tools/ensemble.py', paths[0], paths[1]])

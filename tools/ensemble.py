@@ -1,0 +1,81 @@
+"""Fuse per-sample score dumps of several streams (or models).
+
+Samples are matched by id (``frame_dir``); duplicated or mismatched ids,
+differing labels or class counts are errors, never a silent misalignment.
+Each dump is converted to the fusion score space first.
+
+Examples::
+
+    # 2S (J + B), 1:1
+    python tools/ensemble.py j.pkl b.pkl --preset 2s
+    # 4S (J, B, JM, BM), 2:2:1:1, written as markdown and JSON
+    python tools/ensemble.py j.pkl b.pkl jm.pkl bm.pkl --preset 4s \
+        --out-md fusion.md --out-json fusion.json
+    # custom weights, fused in logit space
+    python tools/ensemble.py a.pkl b.pkl --weights 0.7 0.3 --space logit
+"""
+import argparse
+import json
+import os.path as osp
+
+import mmengine
+
+from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError, fuse,
+                                      markdown_table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('dumps', nargs='+', help='tools/test.py --dump files')
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        '--preset',
+        choices=sorted(WEIGHT_PRESETS),
+        help='2s = 1:1; 4s = 2:2:1:1 (J:B:JM:BM); 4s-ctrgcn = '
+        '0.6:0.6:0.4:0.4')
+    group.add_argument('--weights', nargs='+', type=float)
+    parser.add_argument(
+        '--names', nargs='+', help='stream names (default: file names)')
+    parser.add_argument(
+        '--space',
+        choices=['prob', 'logit'],
+        default='prob',
+        help='score space to fuse in (default: prob)')
+    parser.add_argument('--out-md', help='write the table as markdown')
+    parser.add_argument('--out-json', help='write the table as JSON')
+    args = parser.parse_args()
+
+    if args.preset:
+        weights = WEIGHT_PRESETS[args.preset]
+    else:
+        weights = args.weights or [1.0] * len(args.dumps)
+    names = args.names or [
+        osp.splitext(osp.basename(p))[0] for p in args.dumps
+    ]
+    if len(names) != len(args.dumps):
+        raise FusionError(f'{len(names)} names for {len(args.dumps)} dumps')
+    result = fuse([mmengine.load(p) for p in args.dumps], weights, names,
+                  args.space)
+    table = markdown_table(result['rows'])
+    print(f'{len(result["labels"])} samples, fused in {args.space} space\n')
+    print(table)
+    if args.out_md:
+        with open(args.out_md, 'w') as f:
+            f.write(table + '\n')
+    if args.out_json:
+        with open(args.out_json, 'w') as f:
+            json.dump(
+                dict(
+                    num_samples=len(result['labels']),
+                    space=args.space,
+                    dumps=list(args.dumps),
+                    rows=result['rows']),
+                f,
+                indent=2)
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except FusionError as err:
+        raise SystemExit(f'error: {err}')
