@@ -35,8 +35,9 @@ def test_weighted_sum_and_accuracies():
     out = fuse([a, b], [2, 1], ['a', 'b'])
     np.testing.assert_allclose(
         out['scores'], 2 * a['scores'] + b['scores'], rtol=1e-6)
-    assert [r['top1']
-            for r in out['rows']] == pytest.approx([1 / 3, 2 / 3, 2 / 3])
+    # a predicts [0, 1, 0], b [1, 0, 1], 2a + b [1, 1, 0]; labels [0, 0, 1].
+    top1 = [r['top1'] for r in out['rows']]
+    assert top1 == pytest.approx([1 / 3, 2 / 3, 0])
     assert out['rows'][-1]['name'] == 'fused'
     assert topk_accuracy(out['scores'], out['labels'], 5) == 1.0
 
