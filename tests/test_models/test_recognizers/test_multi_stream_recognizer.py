@@ -111,3 +111,26 @@ def test_predict_equals_recognizer_gcn():
         torch.testing.assert_close(a.pred_scores.item, b.pred_scores.item)
     assert model.aux_heads.rec.seen is None  # no aux work at test time
     assert model.training_only_modules == ('aux_heads', )
+
+
+def test_stage_taps_on_aagcn():
+    backbone = dict(
+        type='AAGCN',
+        graph_cfg=dict(layout='nturgb+d', mode='spatial'),
+        base_channels=8,
+        num_stages=3,
+        inflate_stages=[2],
+        down_stages=[2],
+        num_person=2)
+    model = MODELS.build(
+        dict(
+            type='MultiStreamRecognizer',
+            backbone=backbone,
+            cls_head=HEAD,
+            stage_taps=dict(first='gcn.0', mid='gcn.1'),
+            aux_heads=dict(rec=dict(type='_RecordingHead'))))
+    model(torch.randn(2, 1, 2, 12, 25, 3), _samples(2), mode='loss')
+    seen = model.aux_heads.rec.seen
+    assert seen['stage_feats']['first'].shape == (2, 2, 8, 12, 25)
+    assert seen['stage_feats']['mid'].shape == (2, 2, 16, 6, 25)
+    assert seen['feats'].shape == (2, 2, 16, 6, 25)
