@@ -41,11 +41,14 @@ setup(
     python_requires='>=3.8',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
     include_package_data=True,
-    package_data={'mmcsre.datasets.converters': ['data/*.txt']},
+    package_data={
+        'mmcsre.datasets.converters': ['data/*.txt'],
+        'mmcsre.analysis': ['label_maps/*.txt'],
+    },
     install_requires=read_requirements('runtime'),
     extras_require={
         'tests': read_requirements('tests'),
-        'optional': read_requirements('optional'),
+        'analysis': read_requirements('analysis'),
     },
     classifiers=[
         'Programming Language :: Python :: 3',

@@ -18,10 +18,12 @@ requires_nwucla = pytest.mark.skipif(
     reason=f'real NW-UCLA data not found at {NWUCLA_ZIP}')
 
 
-def run_tool(args, cwd=None, timeout=900):
+def run_tool(args, cwd=None, timeout=900, extra_pythonpath=None):
     """Run ``python ARGS`` like a user would; fail with its output."""
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    if extra_pythonpath:
+        env['PYTHONPATH'] = extra_pythonpath + os.pathsep + env['PYTHONPATH']
     proc = subprocess.run(
         [sys.executable] + [str(a) for a in args],
         cwd=cwd or REPO_ROOT,

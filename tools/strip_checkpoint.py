@@ -14,50 +14,14 @@ Example::
 """
 import argparse
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmcsre  # noqa: F401  (registers modules, allowlists checkpoints)
-
-# Head arguments mmaction2's GCNHead understands.
-GCN_HEAD_KEYS = ('num_classes', 'in_channels', 'loss_cls', 'dropout',
-                 'average_clips', 'init_cfg')
-STOCK_RECOGNIZER_KEYS = ('backbone', 'cls_head', 'data_preprocessor',
-                         'train_cfg', 'test_cfg')
-
-
-def training_only_prefixes(model: torch.nn.Module) -> List[str]:
-    """State-dict prefixes of the sub-modules that are unused at test time.
-
-    A module lists them in its ``training_only_modules`` attribute.
-    """
-    prefixes = []
-    for name, module in model.named_modules():
-        for sub in getattr(module, 'training_only_modules', ()):
-            prefixes.append(f'{name}.{sub}.' if name else f'{sub}.')
-    return prefixes
-
-
-def stock_model_cfg(model_cfg: Dict) -> Dict:
-    """The mmaction2-only model config equivalent at test time."""
-    model_cfg = dict(model_cfg)
-    if model_cfg.get('type') == 'MultiStreamRecognizer':
-        model_cfg['type'] = 'RecognizerGCN'
-    model_cfg = {
-        k: v
-        for k, v in model_cfg.items()
-        if k == 'type' or k in STOCK_RECOGNIZER_KEYS
-    }
-    head = dict(model_cfg['cls_head'])
-    if head.get('type') != 'GCNHead':
-        head = {k: v for k, v in head.items() if k in GCN_HEAD_KEYS}
-        head['type'] = 'GCNHead'
-        head.pop('init_cfg', None)
-    model_cfg['cls_head'] = head
-    return model_cfg
+from mmcsre.models.test_time import strip_state_dict, test_time_model_cfg
 
 
 def strip(config: str, checkpoint: str) -> Tuple[Dict, Dict, int]:
@@ -66,15 +30,10 @@ def strip(config: str, checkpoint: str) -> Tuple[Dict, Dict, int]:
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
-    prefixes = training_only_prefixes(model)
     ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
     state = ckpt.get('state_dict', ckpt)
-    kept = {
-        k: v
-        for k, v in state.items()
-        if not any(k.startswith(p) for p in prefixes)
-    }
-    deploy_cfg = stock_model_cfg(cfg.model.to_dict())
+    kept, prefixes = strip_state_dict(model, state)
+    deploy_cfg = test_time_model_cfg(cfg.model.to_dict())
     stock = MODELS.build(deploy_cfg)
     missing, unexpected = stock.load_state_dict(kept, strict=False)
     if missing or unexpected:

@@ -3,6 +3,9 @@
 Example::
 
     python tools/test.py CONFIG CHECKPOINT --dump work_dirs/x/scores.pkl
+    # a fused multi-stream config (tools/train_streams.py writes one) names
+    # its streams' checkpoints itself, so CHECKPOINT may be left out
+    python tools/test.py work_dirs/x/fused_4s.py --dump fused.pkl
 """
 import argparse
 import os
@@ -17,7 +20,10 @@ import mmcsre  # noqa: F401  (registers modules, applies compat fixes)
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a recognizer')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file (optional for a fused multi-stream config)')
     parser.add_argument('--work-dir', help='directory for the test logs')
     parser.add_argument(
         '--dump',
@@ -42,7 +48,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def score_space_of(cfg: Config) -> str:
-    """'prob' if the head averages softmax outputs, else 'logit'."""
+    """'prob' if the head averages softmax outputs, else 'logit'; a fused
+    multi-stream model's is its ``fusion_space``."""
+    if cfg.model.get('streams'):
+        return cfg.model.get('fusion_space', 'prob')
     head = cfg.model.get('cls_head', {}) or {}
     return 'prob' if head.get('average_clips', 'prob') == 'prob' else 'logit'
 
@@ -57,6 +66,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if args.checkpoint is None and not cfg.model.get('streams'):
+        raise SystemExit('error: a CHECKPOINT is needed (only fused '
+                         'multi-stream configs carry their own)')
     cfg.load_from = args.checkpoint
     if args.dump is not None:
         dump = dict(

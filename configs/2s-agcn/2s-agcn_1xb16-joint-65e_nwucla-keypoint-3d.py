@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 model = dict(
+    data_preprocessor=dict(layout={{_base_.layout}}),
     backbone=dict(
         graph_cfg=dict(
             _delete_=True, layout={{_base_.graph_layout}}, mode='spatial'),

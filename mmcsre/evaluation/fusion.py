@@ -159,6 +159,8 @@ def markdown_table(rows: Sequence[Dict]) -> str:
         '| --- | --- | --- | --- |'
     ]
     for r in rows:
-        lines.append(f'| {r["name"]} | {r["weight"]:g} | '
+        weight = r['weight']
+        weight = f'{weight:g}' if isinstance(weight, (int, float)) else weight
+        lines.append(f'| {r["name"]} | {weight} | '
                      f'{100 * r["top1"]:.2f} | {100 * r["top5"]:.2f} |')
     return '\n'.join(lines)

@@ -1,17 +1,17 @@
-# NTU RGB+D 60 cross-subject, 3D joints, joint stream, 64-frame clips
-# (csre.txt Sec. 4.2). ann_file: tools/data/ntu/ntu_skeleton_to_pkl.py
-# output or pyskl's ntu60_3danno.pkl.
+# NTU RGB+D 60 cross-subject, 3D joints, 64-frame clips (csre.txt Sec. 4.2).
+# ann_file: tools/data/ntu/ntu_skeleton_to_pkl.py output or pyskl's
+# ntu60_3danno.pkl. The pipeline yields joints; the model's
+# SkeletonDataPreprocessor(stream=...) turns them into the chosen stream.
 dataset_type = 'SkeletonDataset'
 ann_file = 'data/skeleton/ntu60_3danno.pkl'
 layout = 'nturgb+d'
 num_classes = 60
 clip_len = 64
-stream = 'j'
 meta_keys = ('frame_dir', 'sample_idx')
 
 train_pipeline = [
     dict(type='SkeletonPreNormalize', layout=layout),
-    dict(type='SkeletonStreamFeature', layout=layout, feats=stream),
+    dict(type='SkeletonStreamFeature', layout=layout, feats='j'),
     dict(type='UniformSampleFrames', clip_len=clip_len),
     dict(type='PoseDecode'),
     dict(type='FormatGCNInput', num_person=2),
@@ -19,7 +19,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='SkeletonPreNormalize', layout=layout),
-    dict(type='SkeletonStreamFeature', layout=layout, feats=stream),
+    dict(type='SkeletonStreamFeature', layout=layout, feats='j'),
     dict(
         type='UniformSampleFrames',
         clip_len=clip_len,

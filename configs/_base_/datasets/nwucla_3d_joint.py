@@ -1,12 +1,12 @@
 # Northwestern-UCLA, cross-view protocol (views 1, 2 train; view 3 test),
 # 20 Kinect v1 joints, one person, 52-frame clips (csre.txt Sec. 4.2).
-# ann_file: tools/data/nwucla/nwucla_to_pkl.py output.
+# ann_file: tools/data/nwucla/nwucla_to_pkl.py output. The pipeline yields
+# joints; the model's SkeletonDataPreprocessor(stream=...) makes the stream.
 _base_ = './ntu60-xsub_3d_joint.py'
 ann_file = 'data/skeleton/nwucla_3d.pkl'
 layout = 'nw-ucla'
 num_classes = 10
 clip_len = 52
-stream = 'j'
 meta_keys = ('frame_dir', 'sample_idx')
 # mmaction2's Graph(layout=...) takes this dict (num_node, inward, center);
 # configs pass it as graph_cfg=dict(layout={{_base_.graph_layout}}).
@@ -19,7 +19,7 @@ graph_layout = dict(
 
 train_pipeline = [
     dict(type='SkeletonPreNormalize', layout=layout),
-    dict(type='SkeletonStreamFeature', layout=layout, feats=stream),
+    dict(type='SkeletonStreamFeature', layout=layout, feats='j'),
     dict(type='UniformSampleFrames', clip_len=clip_len),
     dict(type='PoseDecode'),
     dict(type='FormatGCNInput', num_person=1),
@@ -27,7 +27,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='SkeletonPreNormalize', layout=layout),
-    dict(type='SkeletonStreamFeature', layout=layout, feats=stream),
+    dict(type='SkeletonStreamFeature', layout=layout, feats='j'),
     dict(
         type='UniformSampleFrames',
         clip_len=clip_len,

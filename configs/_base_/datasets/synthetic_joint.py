@@ -4,14 +4,13 @@ dataset_type = 'SyntheticSkeletonDataset'
 layout = 'nturgb+d'
 num_classes = 10
 clip_len = 32
-stream = 'j'
 meta_keys = ('frame_dir', 'sample_idx')
 synthetic_cfg = dict(
     num_classes=num_classes, train_per_class=40, val_per_class=20, seed=0)
 
 train_pipeline = [
     dict(type='SkeletonPreNormalize', layout=layout),
-    dict(type='SkeletonStreamFeature', layout=layout, feats=stream),
+    dict(type='SkeletonStreamFeature', layout=layout, feats='j'),
     dict(type='UniformSampleFrames', clip_len=clip_len),
     dict(type='PoseDecode'),
     dict(type='FormatGCNInput', num_person=1),
@@ -19,7 +18,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='SkeletonPreNormalize', layout=layout),
-    dict(type='SkeletonStreamFeature', layout=layout, feats=stream),
+    dict(type='SkeletonStreamFeature', layout=layout, feats='j'),
     dict(
         type='UniformSampleFrames',
         clip_len=clip_len,

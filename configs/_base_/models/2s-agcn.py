@@ -2,6 +2,10 @@
 # CVPR 2019), the 2S-AGCN rows of the CSRE tables.
 model = dict(
     type='RecognizerGCN',
+    # Joint stream on the NTU layout; stream configs override `stream`,
+    # datasets of other layouts override `layout`.
+    data_preprocessor=dict(
+        type='SkeletonDataPreprocessor', stream='j', layout='nturgb+d'),
     backbone=dict(
         type='AAGCN',
         graph_cfg=dict(layout='nturgb+d', mode='spatial'),

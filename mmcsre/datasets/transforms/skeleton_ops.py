@@ -1,61 +1,81 @@
 """Layout-aware skeleton array operations shared by the transforms.
 
-Arrays are (M, T, V, C): persons, frames, joints, channels. The first
+Arrays are (..., T, V, C): any leading dimensions (persons, or a batch of
+clips of persons), frames, joints, channels; numpy arrays for the data
+pipeline, torch tensors for the data preprocessor. The first
 ``num_coords`` channels are coordinates; any further channels (a detector's
 confidence, a visibility flag) are carried along as attributes: they are
 averaged, never differenced.
 """
-from typing import Optional
+from typing import Optional, Sequence, TypeVar
 
 import numpy as np
+import torch
 
 from mmcsre.structures import SkeletonLayout
 
+ArrayLike = TypeVar('ArrayLike', np.ndarray, torch.Tensor)
 
-def joint_to_bone(keypoint: np.ndarray,
+
+def _concat(parts: Sequence[ArrayLike]) -> ArrayLike:
+    if isinstance(parts[0], torch.Tensor):
+        return torch.cat(parts, dim=-1)
+    return np.concatenate(parts, axis=-1)
+
+
+def joint_to_bone(keypoint: ArrayLike,
                   layout: SkeletonLayout,
-                  num_coords: Optional[int] = None) -> np.ndarray:
+                  num_coords: Optional[int] = None) -> ArrayLike:
     """Turn joints into bones: ``bone[v] = joint[v] - joint[parent(v)]``.
 
     Args:
-        keypoint (np.ndarray): (M, T, V, C) joints.
+        keypoint (np.ndarray | torch.Tensor): (..., T, V, C) joints, any
+            leading dimensions (e.g. (M, T, V, C) or a batch).
         layout (SkeletonLayout): Gives each joint's parent.
         num_coords (int, optional): Number of coordinate channels; the rest
             become the mean of the two end joints. Defaults to all channels.
 
     Returns:
-        np.ndarray: (M, T, V, C) bones; the centre joint's bone is zero.
+        np.ndarray | torch.Tensor: (..., T, V, C) bones, same type; the
+        centre joint's bone is zero.
     """
-    if keypoint.shape[2] != layout.num_node:
-        raise ValueError(f'keypoint has {keypoint.shape[2]} joints, layout '
+    if keypoint.shape[-2] != layout.num_node:
+        raise ValueError(f'keypoint has {keypoint.shape[-2]} joints, layout '
                          f'{layout.name!r} has {layout.num_node}')
     nc = keypoint.shape[-1] if num_coords is None else num_coords
-    parent = keypoint[:, :, layout.parents]
-    bone = np.empty_like(keypoint)
-    bone[..., :nc] = keypoint[..., :nc] - parent[..., :nc]
-    bone[..., nc:] = (keypoint[..., nc:] + parent[..., nc:]) / 2
-    return bone
+    parent = keypoint[..., list(layout.parents), :]
+    return _concat([
+        keypoint[..., :nc] - parent[..., :nc],
+        (keypoint[..., nc:] + parent[..., nc:]) / 2
+    ])
 
 
-def to_motion(feature: np.ndarray,
-              num_coords: Optional[int] = None) -> np.ndarray:
+def to_motion(feature: ArrayLike,
+              num_coords: Optional[int] = None) -> ArrayLike:
     """Temporal difference ``x[t + 1] - x[t]``; the last frame's is zero.
 
     Args:
-        feature (np.ndarray): (M, T, V, C) joints or bones.
+        feature (np.ndarray | torch.Tensor): (..., T, V, C) joints or bones,
+            any leading dimensions.
         num_coords (int, optional): Number of coordinate channels; the rest
-            become the mean of the two frames. Defaults to all channels.
+            become the mean of the two frames (the last frame keeps its
+            own). Defaults to all channels.
 
     Returns:
-        np.ndarray: (M, T, V, C) motion.
+        np.ndarray | torch.Tensor: (..., T, V, C) motion, same type.
     """
     nc = feature.shape[-1] if num_coords is None else num_coords
-    motion = np.zeros_like(feature)
-    motion[:, :-1, :, :nc] = feature[:, 1:, :, :nc] - feature[:, :-1, :, :nc]
-    motion[:, :-1, :,
-           nc:] = (feature[:, 1:, :, nc:] + feature[:, :-1, :, nc:]) / 2
-    motion[:, -1:, :, nc:] = feature[:, -1:, :, nc:]
-    return motion
+    coords, attrs = feature[..., :nc], feature[..., nc:]
+    diff = coords[..., 1:, :, :] - coords[..., :-1, :, :]
+    mean = (attrs[..., 1:, :, :] + attrs[..., :-1, :, :]) / 2
+    if isinstance(feature, torch.Tensor):
+        diff = torch.cat([diff, torch.zeros_like(coords[..., -1:, :, :])], -3)
+        mean = torch.cat([mean, attrs[..., -1:, :, :]], -3)
+    else:
+        diff = np.concatenate(
+            [diff, np.zeros_like(coords[..., -1:, :, :])], -3)
+        mean = np.concatenate([mean, attrs[..., -1:, :, :]], -3)
+    return _concat([diff, mean])
 
 
 def rotation_aligning(vector: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -1,11 +1,15 @@
 """A RecognizerGCN that feeds training-only heads from named backbone
 stages and checks they get the per-sample data they need."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 from mmaction.models.recognizers import RecognizerGCN
 from mmaction.registry import MODELS
+from mmengine.model import BaseModel
+from mmengine.structures import LabelData
+
+from .stream_fusion import StreamFusion
 
 
 @MODELS.register_module()
@@ -20,30 +24,62 @@ class MultiStreamRecognizer(RecognizerGCN):
       the same forward pass and hands them to the heads as
       ``stage_feats={name: (N, M, C, T, V)}``;
     - adds the losses of ``aux_heads`` (training-only heads, each with a
-      ``loss(feats, data_samples, stage_feats=...)``), prefixed by name.
+      ``loss(feats, data_samples, stage_feats=..., cls_scores=...)``),
+      prefixed by name. ``cls_scores`` (N, K) are the classification
+      head's outputs in the same pass (its logits, detached), for heads
+      that weigh samples by the prediction (FR Head).
 
     At test time only the classification path runs (backbone + cls_head),
     exactly as RecognizerGCN.
 
+    **Fused mode** (``streams=[...]``, test only): the recognizer holds the
+    test-time form of N single-stream recognizers (each built from its
+    config and checkpoint, training-only parts dropped), feeds them the same
+    joint batch in one pass (each computes its own stream) and predicts the
+    weighted sum of their scores in ``fusion_space``: exactly the scores
+    ``tools/ensemble.py`` computes from the streams' ``--dump`` files.
+    ``tools/train_streams.py`` writes such a config.
+
     Args:
-        backbone (dict): Backbone config.
-        cls_head (dict): Classification head config.
-        stage_taps (dict[str, str], optional): ``{tap name: backbone
-            sub-module name}``, e.g. ``dict(stage5='gcn.4')`` for mmaction2's
-            STGCN/AAGCN. Defaults to None.
+        backbone (dict, optional): Backbone config (not in fused mode).
+        cls_head (dict, optional): Classification head config.
+        stage_taps (dict[str, str | int], optional): ``{tap name: backbone
+            sub-module name or stage index}``, e.g. ``dict(stage5='gcn.4')``
+            or ``dict(stage5=4, last=-1)``; indices count the backbone's
+            ``stage_names`` (mmaction2's STGCN/AAGCN: its ``gcn`` blocks).
+            Defaults to None.
         aux_heads (dict[str, dict], optional): Extra training-only heads.
             Defaults to None.
-        **kwargs: Passed to :class:`RecognizerGCN`.
+        streams (Sequence[dict], optional): Fused mode: per stream a dict
+            with ``name``, ``config`` (file or model dict), ``checkpoint``
+            and ``weight``. Defaults to None.
+        fusion_space (str): ``'prob'`` or ``'logit'``, the space the fused
+            sum is taken in. Defaults to ``'prob'``.
+        **kwargs: Passed to :class:`RecognizerGCN` (``data_preprocessor``,
+            ``train_cfg``, ``test_cfg``, ``init_cfg``).
     """
 
     def __init__(self,
-                 backbone: Dict,
+                 backbone: Optional[Dict] = None,
                  cls_head: Optional[Dict] = None,
-                 stage_taps: Optional[Dict[str, str]] = None,
+                 stage_taps: Optional[Dict[str, Union[str, int]]] = None,
                  aux_heads: Optional[Dict[str, Dict]] = None,
+                 streams: Optional[Sequence[Dict]] = None,
+                 fusion_space: str = 'prob',
                  **kwargs) -> None:
+        if streams is not None:
+            self._init_fused(streams, fusion_space, backbone, cls_head,
+                             stage_taps, aux_heads, **kwargs)
+            return
+        if backbone is None:
+            raise ValueError('MultiStreamRecognizer needs a backbone, or '
+                             'streams=[...] for fused mode')
         super().__init__(backbone=backbone, cls_head=cls_head, **kwargs)
-        self.stage_taps = dict(stage_taps or {})
+        self.fusion = None
+        self.stage_taps = {
+            tap: self._resolve_stage(module)
+            for tap, module in (stage_taps or {}).items()
+        }
         modules = dict(self.backbone.named_modules())
         missing = [m for m in self.stage_taps.values() if m not in modules]
         if missing:
@@ -54,6 +90,54 @@ class MultiStreamRecognizer(RecognizerGCN):
             k: MODELS.build(v)
             for k, v in (aux_heads or {}).items()
         })
+
+    def _init_fused(self,
+                    streams: Sequence[Dict],
+                    fusion_space: str,
+                    *unused,
+                    data_preprocessor: Optional[Dict] = None,
+                    init_cfg: Optional[Dict] = None,
+                    **kwargs) -> None:
+        if any(u is not None for u in unused) or kwargs:
+            raise ValueError(
+                'fused mode (streams=[...]) takes no backbone, cls_head, '
+                'stage_taps, aux_heads, train_cfg or test_cfg: each stream '
+                'brings its own from its config')
+        # The recognizer's own parts live in the streams, so skip
+        # BaseRecognizer's building and set up the BaseModel only.
+        BaseModel.__init__(
+            self,
+            data_preprocessor=data_preprocessor
+            or dict(type='ActionDataPreprocessor'),
+            init_cfg=init_cfg)
+        self.fusion = StreamFusion(streams, space=fusion_space)
+        self.stage_taps = {}
+        self.aux_heads = nn.ModuleDict()
+
+    def _resolve_stage(self, stage: Union[str, int]) -> str:
+        """Module name of a stage given by name or by index.
+
+        Indices count the backbone's ``stage_names`` (mmcsre backbones) or
+        the ``gcn`` blocks of mmaction2's STGCN / AAGCN; -1 is the last.
+        """
+        if isinstance(stage, str):
+            return stage
+        names = getattr(self.backbone, 'stage_names', None)
+        if names is None and isinstance(
+                getattr(self.backbone, 'gcn', None), nn.ModuleList):
+            names = [f'gcn.{i}' for i in range(len(self.backbone.gcn))]
+        if names is None:
+            raise KeyError(f'{type(self.backbone).__name__} has no '
+                           '`stage_names`: give stage_taps as module names')
+        if not -len(names) <= stage < len(names):
+            raise KeyError(f'stage index {stage} out of range for the '
+                           f'{len(names)} stages {list(names)}')
+        return names[stage]
+
+    @property
+    def is_fused(self) -> bool:
+        """True in fused mode (built from ``streams``)."""
+        return self.fusion is not None
 
     @property
     def training_only_modules(self) -> Tuple[str, ...]:
@@ -112,6 +196,9 @@ class MultiStreamRecognizer(RecognizerGCN):
         Returns:
             dict[str, torch.Tensor]: All losses and logged values.
         """
+        if self.is_fused:
+            raise RuntimeError('a fused MultiStreamRecognizer only tests; '
+                               'train each stream with its own config')
         if any(
                 getattr(h, 'requires_sample_idx', False)
                 for h in self._heads()):
@@ -125,8 +212,56 @@ class MultiStreamRecognizer(RecognizerGCN):
                     'the memory banks need: add it to the PackActionInputs '
                     "meta_keys, e.g. meta_keys=('frame_dir', 'sample_idx')")
         feats, kw = self.extract_feat(inputs, with_taps=True)
-        losses = self.cls_head.loss(feats, data_samples, **kw)
+        losses, cls_scores = self._cls_head_loss(feats, data_samples, **kw)
         for name, head in self.aux_heads.items():
-            aux = head.loss(feats, data_samples, **kw)
+            aux = head.loss(feats, data_samples, cls_scores=cls_scores, **kw)
             losses.update({f'{name}.{k}': v for k, v in aux.items()})
         return losses
+
+    def _cls_head_loss(self, feats: torch.Tensor, data_samples: List,
+                       **kwargs) -> Tuple[Dict, Optional[torch.Tensor]]:
+        """The classification head's losses and the scores it computed for
+        them (recorded from its forward, so any head whose ``loss`` calls
+        its ``forward`` works, dropout included; None if it does not).
+
+        Returns:
+            tuple: Loss dict and (N, K) detached ``cls_scores`` or None.
+        """
+        scores = []
+        handle = self.cls_head.register_forward_hook(
+            lambda _module, _inputs, output: scores.append(output))
+        try:
+            losses = self.cls_head.loss(feats, data_samples, **kwargs)
+        finally:
+            handle.remove()
+        return losses, scores[0].detach() if scores else None
+
+    def predict(self, inputs: torch.Tensor, data_samples: List,
+                **kwargs) -> List:
+        """Predict; in fused mode, with the fused scores of all streams.
+
+        Args:
+            inputs (torch.Tensor): (B, num_clips, M, T, V, C) skeletons
+                (joints in fused mode).
+            data_samples (list[ActionDataSample]): The batch's samples.
+
+        Returns:
+            list[ActionDataSample]: Samples with ``pred_scores`` (B, K) and
+            ``pred_labels``; fused scores are in ``fusion_space``.
+        """
+        if not self.is_fused:
+            return super().predict(inputs, data_samples, **kwargs)
+        fused = self.fusion(inputs).float()
+        for sample, score in zip(data_samples, fused):
+            sample.pred_scores = LabelData(item=score)
+            sample.pred_labels = LabelData(item=score.argmax(-1, True))
+        return data_samples
+
+    def _forward(self,
+                 inputs: torch.Tensor,
+                 stage: str = 'backbone',
+                 **kwargs):
+        """Network forward; in fused mode the (B, K) fused scores."""
+        if self.is_fused:
+            return self.fusion(inputs)
+        return super()._forward(inputs, stage=stage, **kwargs)

@@ -32,8 +32,9 @@ class _RecordingHead(nn.Module):
         self.w = nn.Parameter(torch.ones(()))
         self.seen = None
 
-    def loss(self, feats, data_samples, stage_feats=None):
-        self.seen = dict(feats=feats, stage_feats=stage_feats)
+    def loss(self, feats, data_samples, stage_feats=None, cls_scores=None):
+        self.seen = dict(
+            feats=feats, stage_feats=stage_feats, cls_scores=cls_scores)
         return dict(loss_aux=self.w * 0.5)
 
 
@@ -77,6 +78,32 @@ def test_stage_taps_reach_heads_with_person_axis():
     torch.testing.assert_close(seen['stage_feats']['last'], seen['feats'])
     # Hooks are removed after the pass.
     assert all(not m._forward_hooks for m in model.backbone.modules())
+
+
+def test_aux_heads_get_the_cls_head_scores_of_the_same_pass():
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='MultiStreamRecognizer',
+            backbone=BACKBONE,
+            cls_head=dict(HEAD, dropout=0.5),
+            aux_heads=dict(rec=dict(type='_RecordingHead'))))
+    inputs = torch.randn(4, 1, 2, 8, 25, 3)
+    seen_by_loss = []
+    loss_by_feat = model.cls_head.loss_by_feat
+
+    def recording_loss_by_feat(cls_scores, data_samples):
+        seen_by_loss.append(cls_scores)
+        return loss_by_feat(cls_scores, data_samples)
+
+    model.cls_head.loss_by_feat = recording_loss_by_feat
+    model(inputs, _samples(4), mode='loss')
+    scores = model.aux_heads.rec.seen['cls_scores']
+    assert scores.shape == (4, 5) and not scores.requires_grad
+    # Exactly the logits the classification loss used (same dropout mask).
+    torch.testing.assert_close(
+        scores, seen_by_loss[0].detach(), rtol=0, atol=0)
+    assert not model.cls_head._forward_hooks
 
 
 def test_unknown_tap_is_a_clear_error():

@@ -1,0 +1,9 @@
+# CSRE on the Hyperformer baseline (hyperformer_1xb64-joint-140e_ntu60-xview-keypoint-3d):
+# the STFD head with spatial and temporal memory banks (csre.txt Sec. 3,
+# hyper-parameters Sec. 4.2); the feature map is 16 frames x 25 joints
+# after the backbone's two temporal strides (64 / 4), so the head's layers
+# are built eagerly (multi-GPU safe).
+_base_ = '../hyperformer/hyperformer_1xb64-joint-140e_ntu60-xview-keypoint-3d.py'
+model = dict(
+    type='MultiStreamRecognizer',
+    cls_head=dict(type='STFDHead', num_joints=25, num_frames=16))

@@ -1,0 +1,237 @@
+"""Figures of the analysis tools (matplotlib, written to PNG files)."""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import mmengine
+import numpy as np
+
+from .optional import pyplot
+
+DPI = 110
+
+
+def _save(fig, path: str) -> str:
+    mmengine.mkdir_or_exist(osp.dirname(osp.abspath(path)))
+    fig.savefig(path, dpi=DPI, bbox_inches='tight')
+    pyplot().close(fig)
+    return path
+
+
+def plot_accuracy_changes(names: Sequence[str], change: np.ndarray,
+                          run_names: Tuple[str,
+                                           str], title: str, path: str) -> str:
+    """Horizontal bars of per-class accuracy changes (points), gains in
+    green and losses in red (csre.txt Fig. 5).
+
+    Args:
+        names (Sequence[str]): Names of the plotted classes, top to bottom.
+        change (np.ndarray): (n,) change of each, in points.
+        run_names (tuple[str, str]): (reference, compared) run names.
+        title (str): Figure title.
+        path (str): Output PNG.
+    """
+    plt = pyplot()
+    n = len(names)
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.32 * max(n, 1)))
+    ypos = np.arange(n)
+    colors = np.where(change >= 0, '#2e7d32', '#c62828')
+    ax.barh(ypos, change, color=colors)
+    for y, value in zip(ypos, change):
+        ax.annotate(
+            f'{value:+.1f}', (value, y),
+            xytext=(3 if value >= 0 else -3, 0),
+            textcoords='offset points',
+            ha='left' if value >= 0 else 'right',
+            va='center',
+            fontsize=8)
+    ax.set_yticks(ypos, labels=list(names))
+    ax.invert_yaxis()
+    ax.axvline(0, color='black', linewidth=0.8)
+    span = float(np.abs(change).max()) if n else 1.0
+    ax.set_xlim(-1.25 * span - 1, 1.25 * span + 1)
+    ax.set_xlabel(f'top-1 accuracy change (points): {run_names[1]} minus '
+                  f'{run_names[0]}')
+    ax.set_title(title)
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color='#2e7d32'),
+        plt.Rectangle((0, 0), 1, 1, color='#c62828')
+    ]
+    ax.legend(
+        handles, [f'{run_names[1]} better', f'{run_names[0]} better'],
+        loc='lower right',
+        fontsize=8)
+    if n == 0:
+        ax.text(
+            0.5,
+            0.5,
+            'no class changes by more than the threshold',
+            transform=ax.transAxes,
+            ha='center')
+    return _save(fig, path)
+
+
+def plot_grouped_bars(categories: Sequence[str],
+                      series: Dict[str, Sequence[float]],
+                      ylabel: str,
+                      title: str,
+                      path: str,
+                      value_format: str = '{:.1f}',
+                      xlabel: str = '',
+                      axes: Optional[List[Dict]] = None) -> str:
+    """Grouped bars: one group per category, one bar per series.
+
+    Args:
+        categories (Sequence[str]): Group labels on the x axis.
+        series (dict[str, Sequence[float]]): Legend name -> one value per
+            category.
+        ylabel (str): Y axis label.
+        title (str): Figure title.
+        path (str): Output PNG.
+        value_format (str): Format of the value printed on each bar.
+        xlabel (str): X axis label. Defaults to none.
+        axes (list[dict], optional): Several panels side by side instead,
+            each a dict with the keys ``categories``, ``series``,
+            ``ylabel``, ``title`` (and optional ``value_format``,
+            ``xlabel``).
+    """
+    plt = pyplot()
+    panels = axes or [
+        dict(
+            categories=categories,
+            series=series,
+            ylabel=ylabel,
+            title=title,
+            value_format=value_format,
+            xlabel=xlabel)
+    ]
+    fig, axs = plt.subplots(
+        1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    for ax, panel in zip(axs[0], panels):
+        cats, ser = list(panel['categories']), panel['series']
+        fmt = panel.get('value_format', value_format)
+        width = 0.8 / max(len(ser), 1)
+        x = np.arange(len(cats))
+        for i, (name, values) in enumerate(ser.items()):
+            values = np.asarray(values, dtype=np.float64)
+            bars = ax.bar(
+                x + (i - (len(ser) - 1) / 2) * width,
+                np.nan_to_num(values),
+                width,
+                label=name)
+            ax.bar_label(
+                bars,
+                labels=[fmt.format(v) if v == v else 'n/a' for v in values],
+                fontsize=8,
+                padding=2)
+        ax.set_xticks(x, labels=cats)
+        ax.set_ylabel(panel['ylabel'])
+        ax.set_xlabel(panel.get('xlabel', ''))
+        ax.set_title(panel['title'])
+        ax.margins(y=0.15)
+    if axes and title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    # One legend under the panels, clear of the bars and their values.
+    handles, names = axs[0][0].get_legend_handles_labels()
+    if any(names):
+        fig.legend(
+            handles,
+            names,
+            loc='upper center',
+            ncol=min(len(names), 4),
+            fontsize=9,
+            bbox_to_anchor=(0.5, 0.0))
+    return _save(fig, path)
+
+
+def plot_confusion(matrices: Sequence[np.ndarray], names: Sequence[str],
+                   titles: Sequence[str], path: str) -> str:
+    """Row-normalised confusion matrices side by side (cp-stn.txt Fig. 4).
+
+    Args:
+        matrices (Sequence[np.ndarray]): (K, K) rates per run, rows = true
+            class.
+        names (Sequence[str]): K class names.
+        titles (Sequence[str]): Panel titles.
+        path (str): Output PNG.
+    """
+    plt = pyplot()
+    num = len(names)
+    side = min(max(4.5, 0.38 * num + 2.5), 16)
+    fig, axs = plt.subplots(
+        1,
+        len(matrices),
+        figsize=(side * len(matrices) + 1, side),
+        squeeze=False)
+    # Every tick with a name up to 40 classes, else every 5th index.
+    ticks = np.arange(num) if num <= 40 else np.arange(0, num, 5)
+    labels = [names[i]
+              for i in ticks] if num <= 40 else [str(i) for i in ticks]
+    image = None
+    for k, (ax, cm, title) in enumerate(zip(axs[0], matrices, titles)):
+        image = ax.imshow(100 * cm, cmap='Blues', vmin=0, vmax=100)
+        ax.set_xticks(
+            ticks, labels=labels, rotation=60, ha='right', fontsize=8)
+        # Class names on the left of the first panel only.
+        ax.set_yticks(ticks, labels=labels if k == 0 else [], fontsize=8)
+        ax.set_xlabel('predicted class')
+        if k == 0:
+            ax.set_ylabel('true class')
+        ax.set_title(title)
+        if num <= 15:
+            for (i, j), rate in np.ndenumerate(cm):
+                if rate >= 0.005:
+                    ax.text(
+                        j,
+                        i,
+                        f'{100 * rate:.0f}',
+                        ha='center',
+                        va='center',
+                        fontsize=7,
+                        color='white' if rate > 0.5 else 'black')
+    cbar = fig.colorbar(image, ax=axs[0].tolist(), shrink=0.8)
+    cbar.set_label("share of the true class's samples (%)")
+    return _save(fig, path)
+
+
+def plot_embeddings(panels: Sequence[Tuple[np.ndarray, np.ndarray, str]],
+                    names: Sequence[str], path: str) -> str:
+    """2-D embeddings side by side, one colour per class (csre.txt Fig. 6).
+
+    Args:
+        panels (Sequence[tuple]): ``(xy (N, 2), labels (N,), title)`` per
+            run.
+        names (Sequence[str]): Class names, indexed by label.
+        path (str): Output PNG.
+    """
+    plt = pyplot()
+    shown = np.unique(np.concatenate([p[1] for p in panels]))
+    cmap = plt.get_cmap('tab10' if len(shown) <= 10 else 'tab20')
+    fig, axs = plt.subplots(
+        1, len(panels), figsize=(5.5 * len(panels), 5.2), squeeze=False)
+    for ax, (xy, labels, title) in zip(axs[0], panels):
+        for i, cls in enumerate(shown):
+            pick = labels == cls
+            ax.scatter(
+                xy[pick, 0],
+                xy[pick, 1],
+                s=9,
+                color=cmap(i % cmap.N),
+                marker='os^D'[(i // cmap.N) % 4],
+                label=names[cls])
+        ax.set_title(title)
+        ax.set_xlabel('t-SNE 1')
+        ax.set_ylabel('t-SNE 2')
+        ax.set_xticks([])
+        ax.set_yticks([])
+    handles, labels = axs[0][0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc='lower center',
+        ncol=min(len(labels), 5),
+        fontsize=8,
+        markerscale=2,
+        bbox_to_anchor=(0.5, -0.02 - 0.035 * (len(labels) // 5)))
+    fig.tight_layout()
+    return _save(fig, path)
