@@ -1,9 +1,8 @@
 """Install mmcsre: ``pip install -r requirements.txt -e .``"""
 import os.path as osp
 import re
-from typing import List
-
 from setuptools import find_packages, setup
+from typing import List
 
 HERE = osp.dirname(osp.abspath(__file__))
 

@@ -12,8 +12,8 @@ from .validation import (AnnotationError, check_keys, select_split,
 
 
 def load_skeleton_pickle(path: str) -> Dict:
-    """Load a pyskl-style pickle, turning low-level failures into clear
-    errors that name the file.
+    """Load a pyskl-style pickle, turning low-level failures into clear errors
+    that name the file.
 
     Args:
         path (str): The ``.pkl`` file.

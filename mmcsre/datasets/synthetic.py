@@ -1,9 +1,9 @@
 """A deterministic synthetic skeleton-action generator (NTU RGB+D layout).
 
-It lets the toolbox train and evaluate end to end with no download: each
-class is a periodic movement of a forward-kinematics body, and every sample
-varies in speed, amplitude, phase, body size, viewpoint, position, length
-and sensor noise, so a model must learn the movement, not a fixed pattern.
+It lets the toolbox train and evaluate end to end with no download: each class
+is a periodic movement of a forward-kinematics body, and every sample varies in
+speed, amplitude, phase, body size, viewpoint, position, length and sensor
+noise, so a model must learn the movement, not a fixed pattern.
 """
 from typing import Callable, Dict, List, Sequence, Tuple
 
@@ -92,6 +92,7 @@ def _rot(axis: str, angle: np.ndarray) -> np.ndarray:
 
 
 def _wave(t: np.ndarray) -> np.ndarray:
+    """A sine of period 1 over the phase ``t`` (T,)."""
     return np.sin(2 * np.pi * t)
 
 
@@ -106,6 +107,8 @@ ActionFn = Callable[[np.ndarray, float], Tuple[Dict, np.ndarray]]
 
 
 def _wave_hand(side: int) -> ActionFn:
+    """Waving one hand (``side`` -1: right, 1: left): the arm raised, the
+    forearm swinging."""
     shoulder, elbow = (R_SHOULDER, R_ELBOW) if side < 0 else (L_SHOULDER,
                                                               L_ELBOW)
 
@@ -120,11 +123,13 @@ def _wave_hand(side: int) -> ActionFn:
 
 
 def _raise_arms(t, a):
+    """Both arms raised sideways and lowered once per period."""
     up = 2.6 * a * _pulse(t)
     return {R_SHOULDER: [('z', up)], L_SHOULDER: [('z', -up)]}, 0 * t
 
 
 def _punch(t, a):
+    """Arms held forward, the right then the left elbow stretching."""
     right = _pulse(t) * (t % 1 < 0.5)
     left = _pulse(t) * (t % 1 >= 0.5)
     return {
@@ -136,6 +141,7 @@ def _punch(t, a):
 
 
 def _squat(t, a):
+    """Hips and knees bending with the root lowered, arms forward."""
     depth = a * _pulse(t)
     return {
         SPINE: [('x', -0.3 * depth)],
@@ -149,6 +155,7 @@ def _squat(t, a):
 
 
 def _kick(t, a):
+    """The right leg swinging forward with a bent knee."""
     kick = a * _pulse(t)
     return {
         R_HIP: [('x', -1.4 * kick)],
@@ -157,10 +164,12 @@ def _kick(t, a):
 
 
 def _bow(t, a):
+    """The upper body bending forward at the spine."""
     return {SPINE: [('x', -1.2 * a * _pulse(t))]}, 0 * t
 
 
 def _jumping_jack(t, a):
+    """Arms and legs spreading sideways while the root bounces."""
     open_ = a * _pulse(t)
     return {
         R_SHOULDER: [('z', 2.5 * open_)],
@@ -171,6 +180,7 @@ def _jumping_jack(t, a):
 
 
 def _clap(t, a):
+    """Arms forward, the hands meeting twice per period."""
     together = _pulse(2 * t)
     return {
         R_SHOULDER: [('x', -1.4 * np.ones_like(t)),
@@ -182,6 +192,7 @@ def _clap(t, a):
 
 
 def _walk_in_place(t, a):
+    """Alternating knee lifts with opposite arm swings."""
     swing = a * _wave(t)
     left_lift = np.clip(swing, 0, None)
     right_lift = np.clip(-swing, 0, None)

@@ -17,6 +17,8 @@ class AnnotationError(ValueError):
 
 
 def _where(source: str, index: Optional[int], anno: Optional[dict]) -> str:
+    """Where a problem is, for error messages: the file, ``sample #i`` and the
+    ``frame_dir``."""
     parts = [str(source)]
     if index is not None:
         parts.append(f'sample #{index}')

@@ -19,6 +19,7 @@ def _item(value: Any) -> Any:
 
 
 def _to_numpy(value: Any) -> np.ndarray:
+    """A tensor, array or number as a numpy array."""
     value = _item(value)
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()

@@ -20,9 +20,9 @@ class FusionError(ValueError):
 def to_space(scores: np.ndarray, src: str, dst: str) -> np.ndarray:
     """Convert (N, K) scores between ``'prob'`` and ``'logit'``.
 
-    Logits become probabilities by softmax; probabilities become logits
-    by ``log`` (logits up to a per-sample constant, which softmax and
-    argmax ignore).
+    Logits become probabilities by softmax; probabilities become logits by
+    ``log`` (logits up to a per-sample constant, which softmax and argmax
+    ignore).
     """
     for space in (src, dst):
         if space not in SCORE_SPACES:
@@ -46,6 +46,8 @@ def topk_accuracy(scores: np.ndarray, labels: np.ndarray, k: int = 1) -> float:
 
 
 def _check_dump(dump: Dict, name: str) -> None:
+    """Raise ``FusionError`` if a dump lacks a key, its row counts differ or a
+    sample id repeats."""
     missing = [
         k for k in ('frame_dir', 'scores', 'labels', 'score_space')
         if k not in dump

@@ -2,8 +2,8 @@
 
 CSRE's decomposition layers and memory banks, auxiliary heads (FR Head,
 information bottleneck) and similar parts are listed by each module in a
-``training_only_modules`` attribute. These helpers turn a training config
-and checkpoint into mmaction2's stock ``RecognizerGCN`` + ``GCNHead``.
+``training_only_modules`` attribute. These helpers turn a training config and
+checkpoint into mmaction2's stock ``RecognizerGCN`` + ``GCNHead``.
 """
 from typing import Dict, List, Tuple
 

@@ -2,8 +2,8 @@
 
 A layout is a tree of ``num_node`` joints rooted at ``center``. ``inward``
 lists one ``(child, parent)`` edge per non-centre joint, the convention of
-mmaction2's :class:`~mmaction.models.utils.Graph`, so
-``layout.graph_cfg()`` can be passed to its GCN backbones unchanged.
+mmaction2's :class:`~mmaction.models.utils.Graph`, so ``layout.graph_cfg()``
+can be passed to its GCN backbones unchanged.
 """
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -31,6 +31,7 @@ class SkeletonLayout:
         shoulders (tuple[int, int], optional): ``(right, left)`` joints
             whose vector pre-normalisation aligns with +x. Defaults to None.
         joint_names (Sequence[str], optional): Names of the joints.
+            Defaults to () (unnamed).
     """
 
     name: str
@@ -43,6 +44,7 @@ class SkeletonLayout:
     joint_names: Tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
+        """Normalise the edges to int tuples and validate the layout."""
         object.__setattr__(self, 'inward',
                            tuple((int(a), int(b)) for a, b in self.inward))
         object.__setattr__(self, 'joint_names', tuple(self.joint_names))
@@ -51,6 +53,8 @@ class SkeletonLayout:
         self._check()
 
     def _check(self) -> None:
+        """Raise ``ValueError`` unless the edges form a tree rooted at
+        ``center`` and every named joint exists."""
         V = self.num_node
         where = f'skeleton layout {self.name!r}'
         if V < 1:
@@ -133,6 +137,7 @@ class SkeletonLayout:
 
 
 def _one_based(edges: Sequence[Edge]) -> Tuple[Edge, ...]:
+    """Edges given with 1-based joint numbers, made 0-based."""
     return tuple((a - 1, b - 1) for a, b in edges)
 
 

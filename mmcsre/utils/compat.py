@@ -49,6 +49,7 @@ def history_buffer_getattr(obj: object, name: str) -> object:
 
 
 def _numpy_multiarray() -> types.ModuleType:
+    """numpy's ``multiarray`` module (``numpy._core`` or ``numpy.core``)."""
     core = getattr(np, '_core', None) or getattr(np, 'core')
     return core.multiarray
 

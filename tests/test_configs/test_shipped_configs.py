@@ -79,8 +79,8 @@ def test_configs_found():
 
 
 def test_every_baseline_has_a_csre_variant():
-    names = {osp.basename(p) for p in CONFIGS}
-    for path in CONFIGS:
+    names = {osp.basename(p) for p in ALL_CONFIGS}
+    for path in ALL_CONFIGS:
         name = osp.basename(path)
         # FR Head configs are variants of baselines, not baselines.
         if '/csre/' in path or 'csre' in name or 'frhead' in name:
@@ -166,7 +166,7 @@ def _family(path):
 
 @pytest.mark.parametrize('path', PAPER_CONFIGS, ids=_ids(PAPER_CONFIGS))
 def test_paper_recipe(path):
-    """Each backbone's original recipe, as csre.txt Sec. 4.2 says."""
+    """Each backbone's original recipe, as csre.txt Section 4.2 says."""
     cfg = Config.fromfile(path)
     opt = cfg.optim_wrapper.optimizer
     nwucla = 'nwucla' in path

@@ -1,5 +1,5 @@
-"""Every joint config has its bone / joint-motion / bone-motion siblings,
-each a one-line child that only changes the stream."""
+"""Every joint config has its bone / joint-motion / bone-motion siblings, each
+a one-line child that only changes the stream."""
 import os.path as osp
 
 import pytest

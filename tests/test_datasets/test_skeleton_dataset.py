@@ -13,8 +13,8 @@ CLIP_LEN = 16
 
 @pytest.fixture(autouse=True)
 def mmaction_scope():
-    """Build pipeline transforms from mmaction2's registry, as a runner
-    with ``default_scope='mmaction'`` does."""
+    """Build pipeline transforms from mmaction2's registry, as a runner with
+    ``default_scope='mmaction'`` does."""
     with DefaultScope.overwrite_default_scope('mmaction'):
         yield
 

@@ -140,8 +140,8 @@ def test_generated_bone_lengths_constant_within_noise():
 
 
 def test_classes_move_differently():
-    """Mean joint speed per joint differs between classes: the label is
-    in the movement."""
+    """Mean joint speed per joint differs between classes: the label is in the
+    movement."""
     rng = np.random.default_rng(0)
     profiles = []
     for label in range(len(CLASSES)):

@@ -26,8 +26,8 @@ def anno(frame_dir='S001C001P001R001A001',
 
 
 def bad_second(**changes):
-    """A good sample #0 and sample #1 'bad' with ``changes`` applied (a
-    value of REMOVE removes the key)."""
+    """A good sample #0 and sample #1 'bad' with ``changes`` applied (a value
+    of REMOVE removes the key)."""
     bad = anno('bad')
     for key, value in changes.items():
         if value is REMOVE:
@@ -150,9 +150,9 @@ def test_large_label_without_num_classes_is_fine():
     validate_annotations(bad_second(label=1000), source=SOURCE)
 
 
-@pytest.mark.parametrize(
-    'label',
-    [1.5, 2.0, '1', True, None, np.array([1, 2])])
+@pytest.mark.parametrize('label',
+                         [1.5, 2.0, '1', True, None,
+                          np.array([1, 2])])
 def test_non_integer_label(label):
     check_error(bad_second(label=label), "'label' must be an integer")
 

@@ -1,5 +1,5 @@
-"""End to end on the embedded synthetic data: train -> test -> resume,
-through our tools and through mmaction2's own unmodified tools/train.py."""
+"""End to end on the embedded synthetic data: train -> test -> resume, through
+our tools and through mmaction2's own unmodified tools/train.py."""
 import glob
 import os.path as osp
 

@@ -61,6 +61,7 @@ def _iter_json(source: str) -> Iterator[Tuple[str, bytes]]:
 
 
 def _count_json(source: str) -> Optional[int]:
+    """Number of ``.json`` files in a folder or zip, ``None`` if unknown."""
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as zf:
             return sum(n.endswith('.json') for n in zf.namelist())

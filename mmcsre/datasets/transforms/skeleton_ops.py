@@ -1,11 +1,10 @@
 """Layout-aware skeleton array operations shared by the transforms.
 
-Arrays are (..., T, V, C): any leading dimensions (persons, or a batch of
-clips of persons), frames, joints, channels; numpy arrays for the data
-pipeline, torch tensors for the data preprocessor. The first
-``num_coords`` channels are coordinates; any further channels (a detector's
-confidence, a visibility flag) are carried along as attributes: they are
-averaged, never differenced.
+Arrays are (..., T, V, C): any leading dimensions (persons, or a batch of clips
+of persons), frames, joints, channels; numpy arrays for the data pipeline,
+torch tensors for the data preprocessor. The first ``num_coords`` channels are
+coordinates; any further channels (a detector's confidence, a visibility flag)
+are carried along as attributes: they are averaged, never differenced.
 """
 from typing import Optional, Sequence, TypeVar
 
@@ -18,6 +17,7 @@ ArrayLike = TypeVar('ArrayLike', np.ndarray, torch.Tensor)
 
 
 def _concat(parts: Sequence[ArrayLike]) -> ArrayLike:
+    """Concatenate arrays or tensors along the last axis."""
     if isinstance(parts[0], torch.Tensor):
         return torch.cat(parts, dim=-1)
     return np.concatenate(parts, axis=-1)
@@ -72,8 +72,8 @@ def to_motion(feature: ArrayLike,
         diff = torch.cat([diff, torch.zeros_like(coords[..., -1:, :, :])], -3)
         mean = torch.cat([mean, attrs[..., -1:, :, :]], -3)
     else:
-        diff = np.concatenate(
-            [diff, np.zeros_like(coords[..., -1:, :, :])], -3)
+        diff = np.concatenate([diff,
+                               np.zeros_like(coords[..., -1:, :, :])], -3)
         mean = np.concatenate([mean, attrs[..., -1:, :, :]], -3)
     return _concat([diff, mean])
 

@@ -1,5 +1,5 @@
-"""Prepare mmcsre's training-only heads before training starts: size the
-memory banks from the training set and materialise lazy layers."""
+"""Prepare mmcsre's training-only heads before training starts: size the memory
+banks from the training set and materialise lazy layers."""
 import torch
 from mmaction.registry import HOOKS
 from mmengine.dataset import pseudo_collate
@@ -12,9 +12,9 @@ from mmcsre.models.memory import ContrastiveMemoryBank
 
 
 def base_dataset(dataset):
-    """Unwrap mmengine dataset wrappers (RepeatDataset,
-    ClassBalancedDataset, ...) down to the dataset whose ``sample_idx`` the
-    samples carry."""
+    """Unwrap mmengine dataset wrappers (RepeatDataset, ClassBalancedDataset
+    and the like) down to the dataset whose ``sample_idx`` the samples
+    carry."""
     while hasattr(dataset, 'dataset') and not hasattr(dataset, 'datasets'):
         dataset = dataset.dataset
     if hasattr(dataset, 'datasets'):
@@ -37,19 +37,20 @@ class MemoryBankInitHook(Hook):
     and materialise lazy head layers.
 
     Banks with ``num_samples=None`` are allocated; banks with a size are
-    checked, and a mismatch is an error. Heads whose layer sizes depend on
-    the feature map (``STFDHead`` without ``num_joints``/``num_frames``)
-    get one forward pass of the backbone on the first training sample, in
-    eval mode and without gradients, so weight initialisation, checkpoint
-    loading and the optimizer see real parameters. Runs in ``before_run``:
-    after the data and optimizer are built, before weights are initialised
-    and before a checkpoint is loaded or resumed. Models without banks are
-    left alone.
+    checked, and a mismatch is an error. Heads whose layer sizes depend on the
+    feature map (``STFDHead`` without ``num_joints``/``num_frames``) get one
+    forward pass of the backbone on the first training sample, in eval mode and
+    without gradients, so weight initialisation, checkpoint loading and the
+    optimizer see real parameters. Runs in ``before_run``: after the data and
+    optimizer are built, before weights are initialised and before a checkpoint
+    is loaded or resumed. Models without banks are left alone.
     """
 
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
+        """When training, size every bank from the training set and build lazy
+        layers."""
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         banks = [

@@ -2,8 +2,8 @@
 
 Every backbone maps (N, M, T, V, C) skeletons to (N, M, C', T', V') features
 (what mmaction2's ``GCNHead`` and mmcsre's ``STFDHead`` take) and lists its
-successive stages in ``stage_names`` so ``MultiStreamRecognizer`` can tap
-them by index.
+successive stages in ``stage_names`` so ``MultiStreamRecognizer`` can tap them
+by index.
 """
 from .blockgcn import BlockGCN
 from .ctrgcn import CTRGCN

@@ -1,5 +1,5 @@
-"""BlockGCN (Zhou et al., CVPR 2024): block-diagonal graph convolutions
-with static (graph distance) and dynamic (persistent homology) topology
+"""BlockGCN (Zhou et al., CVPR 2024): block-diagonal graph convolutions with
+static (graph distance) and dynamic (persistent homology) topology
 encodings."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -13,12 +13,14 @@ from mmengine.model import BaseModule
 
 
 def _init_conv(conv: nn.Conv2d) -> None:
+    """Kaiming-normal weights (fan out) and a zero bias."""
     nn.init.kaiming_normal_(conv.weight, mode='fan_out')
     if conv.bias is not None:
         nn.init.zeros_(conv.bias)
 
 
 def _init_bn(bn: nn.modules.batchnorm._BatchNorm, scale: float) -> None:
+    """Batch-norm weight ``scale`` and bias 0."""
     nn.init.constant_(bn.weight, scale)
     nn.init.zeros_(bn.bias)
 
@@ -186,6 +188,7 @@ class BlockGC(nn.Module):
 
     @staticmethod
     def _column_normalise(w: torch.Tensor) -> torch.Tensor:
+        """Divide each column of ``w`` (..., V, V) by its L2 norm."""
         return w / (w.norm(dim=-2, keepdim=True) + 1e-4)
 
     def adjacency(self) -> torch.Tensor:
@@ -275,8 +278,8 @@ class MultiScaleTCN(nn.Module):
 
 
 class BlockGCNBlock(nn.Module):
-    """One BlockGCN layer: topology feature injection, BlockGC,
-    multi-scale TCN and a residual.
+    """One BlockGCN layer: topology feature injection, BlockGC, multi-scale TCN
+    and a residual.
 
     Args:
         in_channels (int): Input channels.
@@ -340,8 +343,8 @@ class BlockGCNBlock(nn.Module):
 
 @MODELS.register_module()
 class BlockGCN(BaseModule):
-    """BlockGCN backbone (Zhou et al., "BlockGCN: Redefine Topology
-    Awareness for Skeleton-Based Action Recognition", CVPR 2024).
+    """BlockGCN backbone (Zhou et al., "BlockGCN: Redefine Topology Awareness
+    for Skeleton-Based Action Recognition", CVPR 2024).
 
     Architecture (paper and official code, ZhouYuxuanYX/BlockGCN):
 
@@ -445,8 +448,8 @@ class BlockGCN(BaseModule):
 
     @property
     def stage_names(self) -> Tuple[str, ...]:
-        """Names of the successive layers in ``named_modules()``; each
-        outputs (N*M, C, T, V)."""
+        """Names of the successive layers in ``named_modules()``; each outputs
+        (N*M, C, T, V)."""
         return tuple(f'layers.{i}' for i in range(len(self.layers)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -67,9 +67,9 @@ class JointsToChannels(nn.Module):
 
 @MODELS.register_module()
 class HCN(BaseModule):
-    """HCN backbone (Li et al., "Co-occurrence Feature Learning from
-    Skeleton Data for Action Recognition and Detection with Hierarchical
-    Aggregation", IJCAI 2018).
+    """HCN backbone (Li et al., "Co-occurrence Feature Learning from Skeleton
+    Data for Action Recognition and Detection with Hierarchical Aggregation",
+    IJCAI 2018).
 
     A CNN, not a GCN. Two streams, the joint coordinates (point) and their
     frame differences (motion, 0 at the first frame), each go through
@@ -169,19 +169,19 @@ class HCN(BaseModule):
         torch.Size([2, 2, 256, 4, 2])
     """
 
-    def __init__(
-            self,
-            graph_cfg: Optional[Dict] = None,
-            num_joints: Optional[int] = None,
-            in_channels: int = 3,
-            base_channels: int = 64,
-            num_person: int = 2,
-            data_bn_type: Optional[str] = 'MVC',
-            dropout: float = 0.5,
-            with_fc7: bool = False,
-            clip_len: int = 64,
-            fc7_channels: int = 256,
-            init_cfg: Optional[Union[Dict, List[Dict]]] = HCN_INIT) -> None:
+    def __init__(self,
+                 graph_cfg: Optional[Dict] = None,
+                 num_joints: Optional[int] = None,
+                 in_channels: int = 3,
+                 base_channels: int = 64,
+                 num_person: int = 2,
+                 data_bn_type: Optional[str] = 'MVC',
+                 dropout: float = 0.5,
+                 with_fc7: bool = False,
+                 clip_len: int = 64,
+                 fc7_channels: int = 256,
+                 init_cfg: Optional[Union[Dict,
+                                          List[Dict]]] = HCN_INIT) -> None:
         super().__init__(init_cfg=init_cfg)
         if (graph_cfg is None) == (num_joints is None):
             raise ValueError('HCN needs exactly one of graph_cfg and '

@@ -29,6 +29,7 @@ class _FlattenProject(nn.Module):
         self.num_positions = num_positions
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Project (N, P, C) to (N, D), checking P against the built size."""
         if self.num_positions is not None and \
                 x.shape[1] != self.num_positions:
             raise ValueError(
@@ -74,7 +75,8 @@ class STFDHead(GCNHead):
             1 for each.
         memory_bank (dict): Config of each :class:`ContrastiveMemoryBank`;
             ``feat_dim`` is filled in. ``num_samples=None`` is sized from
-            the training set by ``MemoryBankInitHook``.
+            the training set by ``MemoryBankInitHook``. Defaults to
+            ``dict(type='ContrastiveMemoryBank', num_samples=None)``.
         num_joints (int, optional): V of the feature map. Defaults to None.
         num_frames (int, optional): T of the feature map (after the
             backbone's temporal strides). Defaults to None.
@@ -134,6 +136,7 @@ class STFDHead(GCNHead):
 
     @staticmethod
     def _key(name: str) -> str:
+        """The ``ModuleDict`` key of a contrast name."""
         # ``global`` is a Python keyword; ModuleDict keys become attributes.
         return 'global_' if name == 'global' else name
 
@@ -160,8 +163,8 @@ class STFDHead(GCNHead):
         return out
 
     def init_weights(self) -> None:
-        """Initialise ``fc`` (GCNHead's init); the lazy layers must have
-        been materialised first."""
+        """Initialise ``fc`` (GCNHead's init); the lazy layers must have been
+        materialised first."""
         lazy = [
             n for n, p in self.named_parameters()
             if isinstance(p, nn.parameter.UninitializedParameter)
@@ -176,8 +179,8 @@ class STFDHead(GCNHead):
 
     @torch.no_grad()
     def init_lazy(self, feats: torch.Tensor) -> None:
-        """Materialise the lazy layers from one backbone feature map
-        (called by ``MemoryBankInitHook`` before weights are initialised).
+        """Materialise the lazy layers from one backbone feature map (called by
+        ``MemoryBankInitHook`` before weights are initialised).
 
         Args:
             feats (torch.Tensor): (N, M, C, T, V) backbone features.

@@ -5,8 +5,8 @@ import torch
 
 
 def gt_labels_of(data_samples: Sequence) -> torch.Tensor:
-    """(N,) int64 labels; works with mmaction2 1.1 (``gt_labels.item``)
-    and 1.2 (``gt_label``) data samples."""
+    """(N,) int64 labels; works with mmaction2 1.1 (``gt_labels.item``) and 1.2
+    (``gt_label``) data samples."""
     labels = []
     for sample in data_samples:
         if 'gt_label' in sample:

@@ -14,8 +14,8 @@ _MASKED = -1e4
 
 
 def _all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``tensor`` (B, ...) from every rank, in rank order;
-    batch sizes may differ between ranks."""
+    """Concatenate ``tensor`` (B, ...) from every rank, in rank order; batch
+    sizes may differ between ranks."""
     if not (dist.is_available() and dist.is_initialized()) or \
             dist.get_world_size() == 1:
         return tensor
@@ -33,9 +33,9 @@ def _all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
 
 class _SelectedSimilarity(torch.autograd.Function):
     """Similarities ``query[b] . bank[idx[b, k]]`` taken from an already
-    computed (no-grad) similarity matrix; the gradient w.r.t. the query is
-    an ``embedding_bag`` weighted sum of the selected bank rows, so neither
-    the (B, L) matrix nor a (B, K, D) gather is kept for autograd.
+    computed (no-grad) similarity matrix; the gradient w.r.t. the query is an
+    ``embedding_bag`` weighted sum of the selected bank rows, so neither the
+    (B, L) matrix nor a (B, K, D) gather is kept for autograd.
 
     The bank is written in place right after the forward pass. ``patch``
     receives, before that write, the written slots and their old rows;
@@ -47,12 +47,14 @@ class _SelectedSimilarity(torch.autograd.Function):
     def forward(ctx, query: torch.Tensor, bank: torch.Tensor,
                 idx: torch.Tensor, sim: torch.Tensor,
                 patch: Dict) -> torch.Tensor:
+        """Gather (B, K) similarities at ``idx`` from ``sim`` (B, L)."""
         ctx.bank, ctx.patch = bank, patch  # bank: no version check, see doc
         ctx.save_for_backward(idx)
         return sim.gather(1, idx)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
+        """Gradient with respect to the query (B, D) only."""
         idx, = ctx.saved_tensors
         bank, patch = ctx.bank, ctx.patch
         if bank._version != patch.get('version', bank._version):
@@ -80,8 +82,8 @@ class _SelectedSimilarity(torch.autograd.Function):
 
 @MODELS.register_module()
 class ContrastiveMemoryBank(BaseModule):
-    """One memory bank of L2-normalised features, one slot per training
-    sample, contrasted against with InfoNCE (CSRE, csre.txt Sec. 3.3).
+    """One memory bank of L2-normalised features, one slot per training sample,
+    contrasted against with InfoNCE (CSRE, csre.txt Sec. 3.3).
 
     For each anchor, positives are the filled slots with its label and
     negatives the filled slots with another label (its own slot excluded).
@@ -203,6 +205,8 @@ class ContrastiveMemoryBank(BaseModule):
         self.filled = torch.zeros(num_samples, dtype=torch.bool, device=device)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Allocate an unsized bank from the checkpoint, refuse a size
+        mismatch."""
         saved = state_dict.get(prefix + 'feats')
         if saved is not None and self.num_samples == 0:
             self.allocate(saved.shape[0])
@@ -244,11 +248,11 @@ class ContrastiveMemoryBank(BaseModule):
         """Per row, ``k`` candidates of ``mask`` drawn uniformly without
         replacement (all of them when fewer); returns (indices, is_valid).
 
-        When candidates are plentiful, i.i.d. draws of column indices are
-        kept in draw order, dropping repeats and non-candidates: the first
-        ``k`` survivors are a uniform ``k``-subset at O(k) cost per row. Rows
-        too sparse for that fall back to the ``k`` largest of i.i.d. keys
-        over all N columns.
+        When candidates are plentiful, i.i.d. draws of column indices are kept
+        in draw order, dropping repeats and non-candidates: the first ``k``
+        survivors are a uniform ``k``-subset at O(k) cost per row. Rows too
+        sparse for that fall back to the ``k`` largest of i.i.d. keys over all
+        N columns.
         """
         B, N = mask.shape
         k = min(k, N)
@@ -275,9 +279,8 @@ class ContrastiveMemoryBank(BaseModule):
         keys = torch.rand((B, N), device=mask.device, generator=generator)
         return self._select(keys, mask, k, largest=True)
 
-    def _class_slots(
-            self, labels: torch.Tensor,
-            indices: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _class_slots(self, labels: torch.Tensor, indices: torch.Tensor
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """The bank slots holding each anchor's class, padded: (B, P) slot
         indices and (B, P) validity (filled, same label, not its own slot).
 
@@ -294,9 +297,9 @@ class ContrastiveMemoryBank(BaseModule):
             slots != indices.unsqueeze(1))
         return slots, valid
 
-    def _sample_positives(
-            self, sim: torch.Tensor, labels: torch.Tensor,
-            indices: torch.Tensor) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+    def _sample_positives(self, sim: torch.Tensor, labels: torch.Tensor,
+                          indices: torch.Tensor
+                          ) -> List[Tuple[torch.Tensor, torch.Tensor]]:
         """Positive sets as bank slots, selected among the slots of each
         anchor's class only (a small part of the bank)."""
         slots, mask = self._class_slots(labels, indices)
@@ -356,6 +359,8 @@ class ContrastiveMemoryBank(BaseModule):
 
     def _info_nce(self, query: torch.Tensor, labels: torch.Tensor,
                   indices: torch.Tensor, patch: Dict) -> torch.Tensor:
+        """InfoNCE of queries (B, D) against the sampled positives and
+        negatives of the bank; a scalar."""
         B = query.shape[0]
         rows = torch.arange(B, device=query.device)
         with torch.no_grad():
@@ -404,6 +409,8 @@ class ContrastiveMemoryBank(BaseModule):
     @torch.no_grad()
     def _write(self, feats: torch.Tensor, labels: torch.Tensor,
                indices: torch.Tensor, patch: Dict) -> None:
+        """Write the features (B, D) and labels (B,) to their slots, from every
+        rank, recording the overwritten rows in ``patch``."""
         feats = _all_gather_cat(feats.contiguous())
         labels = _all_gather_cat(labels.contiguous())
         indices = _all_gather_cat(indices.contiguous())
@@ -424,6 +431,7 @@ class ContrastiveMemoryBank(BaseModule):
         self.num_updates += 1
 
     def extra_repr(self) -> str:
+        """Size and sampling settings, for ``print(model)``."""
         return (f'num_samples={self.num_samples}, feat_dim={self.feat_dim}, '
                 f'pos={self.pos_sampling}(hard={self.num_hard_pos}, '
                 f'rand={self.num_rand_pos}), neg={self.neg_sampling}('

@@ -1,5 +1,5 @@
-"""A RecognizerGCN that feeds training-only heads from named backbone
-stages and checks they get the per-sample data they need."""
+"""A RecognizerGCN that feeds training-only heads from named backbone stages
+and checks they get the per-sample data they need."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -42,7 +42,9 @@ class MultiStreamRecognizer(RecognizerGCN):
 
     Args:
         backbone (dict, optional): Backbone config (not in fused mode).
-        cls_head (dict, optional): Classification head config.
+            Defaults to None.
+        cls_head (dict, optional): Classification head config. Defaults
+            to None.
         stage_taps (dict[str, str | int], optional): ``{tap name: backbone
             sub-module name or stage index}``, e.g. ``dict(stage5='gcn.4')``
             or ``dict(stage5=4, last=-1)``; indices count the backbone's
@@ -98,6 +100,7 @@ class MultiStreamRecognizer(RecognizerGCN):
                     data_preprocessor: Optional[Dict] = None,
                     init_cfg: Optional[Dict] = None,
                     **kwargs) -> None:
+        """Build the fused mode: one sub-model per stream config."""
         if any(u is not None for u in unused) or kwargs:
             raise ValueError(
                 'fused mode (streams=[...]) takes no backbone, cls_head, '
@@ -117,8 +120,8 @@ class MultiStreamRecognizer(RecognizerGCN):
     def _resolve_stage(self, stage: Union[str, int]) -> str:
         """Module name of a stage given by name or by index.
 
-        Indices count the backbone's ``stage_names`` (mmcsre backbones) or
-        the ``gcn`` blocks of mmaction2's STGCN / AAGCN; -1 is the last.
+        Indices count the backbone's ``stage_names`` (mmcsre backbones) or the
+        ``gcn`` blocks of mmaction2's STGCN / AAGCN; -1 is the last.
         """
         if isinstance(stage, str):
             return stage
@@ -145,6 +148,7 @@ class MultiStreamRecognizer(RecognizerGCN):
         return ('aux_heads', ) if len(self.aux_heads) else ()
 
     def _heads(self) -> List[nn.Module]:
+        """The classification head followed by the auxiliary heads."""
         return [self.cls_head] + list(self.aux_heads.values())
 
     def extract_feat(self,
@@ -220,9 +224,9 @@ class MultiStreamRecognizer(RecognizerGCN):
 
     def _cls_head_loss(self, feats: torch.Tensor, data_samples: List,
                        **kwargs) -> Tuple[Dict, Optional[torch.Tensor]]:
-        """The classification head's losses and the scores it computed for
-        them (recorded from its forward, so any head whose ``loss`` calls
-        its ``forward`` works, dropout included; None if it does not).
+        """The classification head's losses and the scores it computed for them
+        (recorded from its forward, so any head whose ``loss`` calls its
+        ``forward`` works, dropout included; None if it does not).
 
         Returns:
             tuple: Loss dict and (N, K) detached ``cls_scores`` or None.

@@ -24,8 +24,8 @@ CLI = osp.join(REPO_ROOT, 'tools', 'data', 'ntu', 'ntu_skeleton_to_pkl.py')
 def make_body(num_frames, amp=0.05, center=(0., 0., 3.), wide=False, seed=0):
     """A (num_frames, 25, 3) body: a fixed pose plus a sinusoidal sway.
 
-    The pose is taller (y) than wide (x), or the other way round when
-    ``wide`` (what the spread filter flags as noise).
+    The pose is taller (y) than wide (x), or the other way round when ``wide``
+    (what the spread filter flags as noise).
     """
     rng = np.random.RandomState(seed)
     pose = rng.uniform(-1, 1, size=(25, 3)) * np.array([0.3, 0.8, 0.1])

@@ -132,16 +132,16 @@ def test_rotation_aligning_random_vectors():
             R @ (v / np.linalg.norm(v)), t / np.linalg.norm(t), atol=1e-9)
 
 
-@pytest.mark.parametrize(
-    'v', [[0, 0, 1], [1, 0, 0], [0, -2, 0], [0.3, -1.2, 2.5], [1e-3, 0, 0]])
+@pytest.mark.parametrize('v', [[0, 0, 1], [1, 0, 0], [0, -2, 0],
+                               [0.3, -1.2, 2.5], [1e-3, 0, 0]])
 def test_rotation_aligning_parallel_is_identity(v):
     v = np.asarray(v, dtype=float)
     R = rotation_aligning(v, 3.5 * v)
     np.testing.assert_allclose(R, np.eye(3), atol=1e-12)
 
 
-@pytest.mark.parametrize(
-    'v', [[0, 0, 1], [1, 0, 0], [0, -2, 0], [0.3, -1.2, 2.5], [1, 1, 1]])
+@pytest.mark.parametrize('v', [[0, 0, 1], [1, 0, 0], [0, -2, 0],
+                               [0.3, -1.2, 2.5], [1, 1, 1]])
 def test_rotation_aligning_antiparallel_is_a_half_turn(v):
     v = np.asarray(v, dtype=float)
     R = rotation_aligning(v, -0.5 * v)

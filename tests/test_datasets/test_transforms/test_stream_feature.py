@@ -26,9 +26,8 @@ def parent_of(layout):
     return [parents.get(v, layout.center) for v in range(layout.num_node)]
 
 
-@pytest.mark.parametrize(
-    'feats',
-    [['j'], ['b'], ['jm'], ['bm'], ['j', 'b', 'jm', 'bm'], ['bm', 'j']])
+@pytest.mark.parametrize('feats', [['j'], ['b'], ['jm'], ['bm'],
+                                   ['j', 'b', 'jm', 'bm'], ['bm', 'j']])
 def test_ntu_3d_matches_mmaction_genskefeat(feats):
     kp = make_kp(25)
     ref = GenSkeFeat(

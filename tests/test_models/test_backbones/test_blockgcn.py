@@ -1,6 +1,6 @@
 """BlockGCN backbone: layouts and clip lengths, stage names, its BlockGC,
-graph-distance and persistent-homology parts, parameter count, configs and
-one CSRE run through the tools."""
+graph-distance and persistent-homology parts, parameter count, configs and one
+CSRE run through the tools."""
 import glob
 import math
 import os.path as osp

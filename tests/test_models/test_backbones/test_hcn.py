@@ -1,6 +1,6 @@
 """HCN backbone (Li et al., IJCAI 2018): layouts, clip lengths, stages,
-equivalence with the paper's two-branch network, parameter count, configs
-and the tools end to end with CSRE."""
+equivalence with the paper's two-branch network, parameter count, configs and
+the tools end to end with CSRE."""
 import glob
 import os.path as osp
 import pickle
@@ -116,9 +116,9 @@ def test_num_joints_instead_of_graph_and_any_clip_length():
 
 
 def reference_hcn(model, x):
-    """The paper's network written out: two separate branches with an
-    explicit transpose, concatenated after conv4 (weights taken from the
-    grouped convolutions of ``model``; eval mode, no data BN)."""
+    """The paper's network written out: two separate branches with an explicit
+    transpose, concatenated after conv4 (weights taken from the grouped
+    convolutions of ``model``; eval mode, no data BN)."""
     N, M, T, V, C = x.shape
     x = x.permute(0, 1, 4, 2, 3).reshape(N * M, C, T, V)
     motion = torch.zeros_like(x)

@@ -277,7 +277,10 @@ def test_nwucla_csre_ib_train_step():
 # --------------------------------------------------------------------------
 # Tools end to end
 # --------------------------------------------------------------------------
-def test_tiny_csre_trains_and_tests_through_tools(tmp_path):
+def test_tiny_csre_trains_and_tests_through_tools(tmp_path, monkeypatch):
+    # One thread per tool: on a busy shared CPU, spinning OpenMP threads
+    # make a step of this tiny model take minutes instead of a second.
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
     config = f'{REPO_ROOT}/configs/demo/infogcn-tiny-csre_1xb16-joint-1e_synthetic.py'  # noqa: E501
     small = [
         'train_dataloader.dataset.train_per_class=2',

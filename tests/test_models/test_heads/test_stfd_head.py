@@ -1,6 +1,6 @@
 """Tests of :class:`STFDHead`: GCNHead's classification path plus the
-spatial/temporal feature decomposition (csre.txt Eq. 4-5) and the memory
-bank contrast (Eq. 6-10)."""
+spatial/temporal feature decomposition (csre.txt Eqs 4-5) and the memory bank
+contrast (Eqs 6-10)."""
 import copy
 
 import pytest

@@ -1,6 +1,6 @@
 """Tests of :class:`ContrastiveMemoryBank` against an independent, loop-based
-reference of the CSRE InfoNCE with hybrid hard/random sampling
-(csre.txt Sec. 3.3, Eq. 6-9 with the exponentials restored)."""
+reference of the CSRE InfoNCE with hybrid hard/random sampling (csre.txt
+Section 3.3, Eqs 6-9 with the exponentials restored)."""
 import copy
 import inspect
 import itertools
@@ -27,8 +27,8 @@ def make_bank(num_samples=40,
               fill=0.8,
               seed=0,
               **cfg):
-    """A bank whose slots hold random unit features and labels; about
-    ``fill`` of them filled, the others as a fresh bank leaves them."""
+    """A bank whose slots hold random unit features and labels; about ``fill``
+    of them filled, the others as a fresh bank leaves them."""
     bank = ContrastiveMemoryBank(num_samples, feat_dim, **cfg)
     gen = torch.Generator().manual_seed(seed)
     filled = torch.rand(num_samples, generator=gen) < fill
@@ -138,9 +138,9 @@ def full_cfg(bank):
 
 
 class SampleSpy:
-    """Records every index set (as bank slots) the bank selects in
-    ``forward``, per anchor (valid entries only): positives from
-    ``_sample_positives``, negatives from ``_sample`` over the whole bank."""
+    """Records every index set (as bank slots) the bank selects in ``forward``,
+    per anchor (valid entries only): positives from ``_sample_positives``,
+    negatives from ``_sample`` over the whole bank."""
 
     def __init__(self, monkeypatch):
         original = ContrastiveMemoryBank._sample
@@ -177,8 +177,8 @@ class SampleSpy:
 
 
 def split_sets(sets, anchor, strategy, hard_expected):
-    """Of one anchor's selected sets, check the hard one (if any) against
-    brute force and return the random one (or None)."""
+    """Of one anchor's selected sets, check the hard one (if any) against brute
+    force and return the random one (or None)."""
     sets = [s[anchor] for s in sets]
     assert len(sets) == len(strategy.split('+'))
     if 'H' in strategy:
@@ -223,9 +223,9 @@ def test_loss_matches_reference_all_candidates(pos_sampling, neg_sampling):
                          list(itertools.product(SAMPLINGS, SAMPLINGS)))
 def test_loss_matches_reference_subsampled(monkeypatch, pos_sampling,
                                            neg_sampling):
-    """Random sets smaller than the candidates: the random sets the bank
-    drew are checked (distinct, right candidates, right size), hard sets
-    against brute force, and the loss against the reference on them."""
+    """Random sets smaller than the candidates: the random sets the bank drew
+    are checked (distinct, right candidates, right size), hard sets against
+    brute force, and the loss against the reference on them."""
     spy = SampleSpy(monkeypatch)
     torch.manual_seed(0)
     bank = make_bank(
@@ -265,8 +265,8 @@ def test_loss_matches_reference_subsampled(monkeypatch, pos_sampling,
 
 
 def test_default_config_and_temperature():
-    """Defaults (H positives, R+H negatives, tau=0.8) against the reference;
-    a different temperature changes the loss accordingly."""
+    """Defaults (H positives, R+H negatives, tau=0.8) against the reference; a
+    different temperature changes the loss accordingly."""
     bank = make_bank(num_samples=50, seed=5, num_rand_neg=1000)
     assert (bank.pos_sampling, bank.neg_sampling) == ('H', 'R+H')
     assert bank.temperature == 0.8
@@ -396,9 +396,11 @@ def test_random_negatives_uniform(monkeypatch):
 
 
 def test_random_negative_uniform_seen_through_loss():
-    """Public-API view: with one positive and one random negative per
-    anchor, the loss softplus((s- - s+) / tau) tells which negative was
-    drawn; each must come up about equally often."""
+    """Public-API view: each random negative comes up about equally often.
+
+    With one positive and one random negative per anchor, the loss
+    softplus((s_neg - s_pos) / tau) tells which negative was drawn.
+    """
     torch.manual_seed(7)
     tau = 0.5
     num_neg = 5
@@ -505,9 +507,8 @@ def test_loss_uses_bank_before_batch_then_writes():
 
 
 def test_batch_does_not_see_its_own_writes():
-    """Two same-label anchors, a bank holding only other labels: had the
-    batch been written before the loss, each would be the other's
-    positive."""
+    """Two same-label anchors, a bank holding only other labels: had the batch
+    been written before the loss, each would be the other's positive."""
     bank = ContrastiveMemoryBank(10, 4)
     with torch.no_grad():
         bank.feats[:5] = F.normalize(torch.randn(5, 4), dim=1)
@@ -524,9 +525,9 @@ def test_batch_does_not_see_its_own_writes():
 
 
 def test_backward_after_a_later_write():
-    """The first loss's backward after a second forward has overwritten
-    slots it selected: either a clear error or the gradient of the bank the
-    loss was computed against, never a silently different one."""
+    """The first loss's backward after a second forward has overwritten slots
+    it selected: either a clear error or the gradient of the bank the loss was
+    computed against, never a silently different one."""
     bank = make_bank(num_samples=30, seed=17, num_rand_neg=100)
     feats, labels, indices = make_batch(bank, seed=18)
     state = snapshot(bank)
@@ -607,8 +608,8 @@ def test_empty_bank_and_skip_counting():
 
 
 def test_loss_is_batch_row_mean():
-    """Rows are averaged over all anchors' rows, not per anchor: an anchor
-    with more positives weighs more (reference on a two-anchor batch)."""
+    """Rows are averaged over all anchors' rows, not per anchor: an anchor with
+    more positives weighs more (reference on a two-anchor batch)."""
     bank = ContrastiveMemoryBank(
         12, 4, num_hard_pos=10, num_hard_neg=10, neg_sampling='H')
     with torch.no_grad():
@@ -702,8 +703,8 @@ DIST_SIZES = (3, 5)
 
 
 def _dist_indices(step, rank):
-    """Disjoint indices of the two ranks at one step (rank 0: 3, rank 1:
-    5), different from step to step, overlapping across steps."""
+    """Disjoint indices of the two ranks at one step (3 for rank 0, 5 for rank
+    1), different from step to step, overlapping across steps."""
     perm = torch.randperm(
         DIST_L, generator=torch.Generator().manual_seed(step))
     return perm[:3] if rank == 0 else perm[3:8]
@@ -841,9 +842,9 @@ def test_resumed_bank_draws_exactly_what_an_uninterrupted_one_draws():
                                           (0.02, False)])
 def test_random_subset_is_uniform_without_replacement(monkeypatch, density,
                                                       fast):
-    """Both paths of _random_subset (draw-order filtering when candidates
-    are plentiful, i.i.d. keys when sparse) give distinct candidates, all
-    of them when fewer than k, and every candidate equally often."""
+    """Both paths of _random_subset (draw-order filtering when candidates are
+    plentiful, iid keys when sparse) give distinct candidates, all of them when
+    fewer than k, and every candidate equally often."""
     N, k = 400, 6
     torch.manual_seed(0)
     mask = torch.rand(1, N) < density
