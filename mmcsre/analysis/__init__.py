@@ -1,10 +1,9 @@
 """Analysis of trained models and their test results: per-class accuracy,
-difficulty levels, confusion, feature embeddings, model complexity and
-training consumption (``tools/analysis/``).
+difficulty levels, confusion, feature embeddings, model complexity and training
+consumption (``tools/analysis/``).
 
 Plots and t-SNE need the optional analysis requirements
-(``requirements/analysis.txt``); everything else needs only the runtime
-ones.
+(``requirements/analysis.txt``); everything else needs only the runtime ones.
 """
 from .complexity import model_complexity
 from .confusion import (ambiguous_groups, confusion_matrix, row_normalize,

@@ -24,7 +24,7 @@ def add_label_map(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--label-map',
         help="class names: 'ntu60', 'ntu120', 'nwucla' or a text file with "
-        "one name per line (default: the names stored with the run, else "
+        'one name per line (default: the names stored with the run, else '
         "'class i')")
 
 
@@ -41,8 +41,8 @@ def run_names(names: Optional[Sequence[str]], default: List[str],
 
 def run(main: Callable[[Optional[List[str]]], None],
         argv: Optional[List[str]] = None) -> None:
-    """Run a tool's ``main``; bad input ends it with ``error: ...`` on
-    stderr and exit status 2."""
+    """Run a tool's ``main``; bad input ends it with ``error: ...`` on stderr
+    and exit status 2."""
     try:
         main(argv)
     except AnalysisError as err:

@@ -1,5 +1,5 @@
-"""Parameters, buffers and FLOPs of a config's model in training and at
-test time (mmengine's FlopAnalyzer)."""
+"""Parameters, buffers and FLOPs of a config's model in training and at test
+time (mmengine's FlopAnalyzer)."""
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -22,12 +22,14 @@ class _TestForward(nn.Module):
         self.model = model
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, num_clips, M, T, V, C) inputs -> (B * num_clips, K) class
+        scores."""
         return self.model.extract_feat(inputs, stage='head')[0]
 
 
 class _TrainForward(nn.Module):
-    """The training forward: every loss term (training-only heads, memory
-    banks included), summed as mmengine does."""
+    """The training forward: every loss term (training-only heads, memory banks
+    included), summed as mmengine does."""
 
     def __init__(self, model: nn.Module, data_samples: List) -> None:
         super().__init__()
@@ -35,12 +37,14 @@ class _TrainForward(nn.Module):
         self.data_samples = data_samples
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, num_clips, M, T, V, C) inputs -> the scalar total loss."""
         losses = self.model.loss(inputs, self.data_samples)
         return sum(v.sum() for k, v in losses.items()
                    if 'loss' in k and isinstance(v, torch.Tensor))
 
 
 def _dataset(cfg: Config, split: str):
+    """The dataset of the config's ``{split}_dataloader``."""
     from mmaction.registry import DATASETS
     loader = cfg.get(f'{split}_dataloader') or {}
     if 'dataset' not in loader:
@@ -49,6 +53,8 @@ def _dataset(cfg: Config, split: str):
 
 
 def _synthetic_samples(shape: Sequence[int], num: int) -> List[Dict]:
+    """``num`` random samples of one input ``shape``, with labels and
+    ``sample_idx`` 0, 1, ..."""
     from mmaction.structures import ActionDataSample
     samples = []
     for i in range(num):
@@ -65,8 +71,8 @@ def _synthetic_samples(shape: Sequence[int], num: int) -> List[Dict]:
 
 def _batches(cfg: Config, input_shape: Optional[Sequence[int]],
              num_train_samples: Optional[int]) -> Tuple[List, List, int]:
-    """(test samples, training samples, training-set size) as the model's
-    data preprocessor takes them."""
+    """(test samples, training samples, training-set size) as the model's data
+    preprocessor takes them."""
     if input_shape is not None:
         if len(input_shape) != 5:
             raise AnalysisError('input_shape is (num_clips, M, T, V, C), got '
@@ -113,6 +119,7 @@ def _prepare(model: nn.Module, test_inputs: torch.Tensor,
 
 
 def _count_flops(module: nn.Module, inputs: torch.Tensor) -> Tuple[int, List]:
+    """(total FLOPs of ``module(inputs)``, operators it could not count)."""
     from mmengine.analysis import FlopAnalyzer
     analyzer = FlopAnalyzer(module, (inputs, ))
     analyzer.unsupported_ops_warnings(False)
@@ -136,8 +143,8 @@ def model_complexity(config: str,
                      input_shape: Optional[Sequence[int]] = None,
                      num_train_samples: Optional[int] = None,
                      cfg_options: Optional[Dict] = None) -> Dict:
-    """Parameters, buffers and forward FLOPs per sample of a config's model
-    in training and at test time.
+    """Parameters, buffers and forward FLOPs per sample of a config's model in
+    training and at test time.
 
     Test time is the model without its training-only modules (each
     module's ``training_only_modules``: CSRE decomposition layers and

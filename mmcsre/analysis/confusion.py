@@ -1,5 +1,5 @@
-"""Confusion matrices, the most confused class pairs and FR Head's
-ambiguous groups."""
+"""Confusion matrices, the most confused class pairs and FR Head's ambiguous
+groups."""
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -56,13 +56,11 @@ def top_confused_pairs(cm: np.ndarray,
     return rows
 
 
-def ambiguous_groups(
-        cm: np.ndarray,
-        group_size: int = 3,
-        anchors: Optional[Sequence[int]] = None) -> List[List[int]]:
-    """FR Head's ambiguous groups (fr-head.md Sec. 4.5): each anchor class
-    with the ``group_size`` classes its samples are most often
-    misclassified as.
+def ambiguous_groups(cm: np.ndarray,
+                     group_size: int = 3,
+                     anchors: Optional[Sequence[int]] = None) -> List:
+    """FR Head's ambiguous groups (fr-head.md Sec. 4.5): each anchor class with
+    the ``group_size`` classes its samples are most often misclassified as.
 
     Args:
         cm (np.ndarray): (K, K) confusion counts of the reference run.

@@ -25,8 +25,8 @@ class _StopTraining(Exception):
 
 
 class _IterationTimer(Hook):
-    """Records when every training iteration starts and ends and stops
-    training after ``total`` iterations."""
+    """Records when every training iteration starts and ends and stops training
+    after ``total`` iterations."""
 
     priority = 'LOWEST'
 
@@ -37,11 +37,13 @@ class _IterationTimer(Hook):
         self.bar = tqdm(total=total, desc='training', disable=not progress)
 
     def before_train(self, runner) -> None:
+        """Reset the CUDA peak and mark the first iteration's start."""
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
         self.ends.append(time.perf_counter())  # the first iteration's start
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        """Mark the start of the train step."""
         self.starts.append(time.perf_counter())
 
     def after_train_iter(self,
@@ -49,6 +51,7 @@ class _IterationTimer(Hook):
                          batch_idx,
                          data_batch=None,
                          outputs=None) -> None:
+        """Mark the end of the iteration; stop after ``total``."""
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         self.ends.append(time.perf_counter())
@@ -59,8 +62,8 @@ class _IterationTimer(Hook):
 
 
 def peak_host_memory() -> int:
-    """Peak resident set size of this process so far, in bytes (data
-    loader worker processes are not included)."""
+    """Peak resident set size of this process so far, in bytes (data loader
+    worker processes are not included)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == 'darwin' else peak * 1024
 
@@ -106,8 +109,8 @@ def measure_training(config: str,
                      warmup: int = 3,
                      cfg_options: Optional[Dict] = None,
                      progress: bool = True) -> Dict:
-    """Run a config's real training loop (its data, optimizer, hooks such
-    as ``MemoryBankInitHook``) for ``warmup + iters`` iterations.
+    """Run a config's real training loop (its data, optimizer, hooks such as
+    ``MemoryBankInitHook``) for ``warmup + iters`` iterations.
 
     Validation, checkpoints and logging are off; work files go to a
     temporary folder. Peak memory is CUDA's ``max_memory_allocated`` on a

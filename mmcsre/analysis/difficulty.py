@@ -1,5 +1,5 @@
-"""Difficulty levels: classes bucketed by a reference run's accuracy
-(csre.txt Table 7: 90/80, fr-head.md Table 4: 90/70)."""
+"""Difficulty levels: classes bucketed by a reference run's accuracy (csre.txt
+Table 7: 90/80, fr-head.md Table 4: 90/70)."""
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -84,8 +84,8 @@ def level_accuracy(labels: np.ndarray, preds: np.ndarray,
 
 def level_rows(runs: Sequence[Dict], class_level: np.ndarray,
                names: Sequence[str]) -> List[Dict]:
-    """Table rows: one per run, accuracy (%) per level, plus the change
-    from the first run for the others.
+    """Table rows: one per run, accuracy (%) per level, plus the change from
+    the first run for the others.
 
     Args:
         runs (Sequence[dict]): ``name``, ``labels`` (N,), ``preds`` (N,).

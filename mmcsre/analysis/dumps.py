@@ -25,8 +25,8 @@ def load_dump(path: str) -> Dict:
 
 def load_runs(paths: Sequence[str],
               names: Optional[Sequence[str]] = None) -> List[Dict]:
-    """Load dumps of several runs and reorder them to the first one's
-    samples, matched by id (``frame_dir``).
+    """Load dumps of several runs and reorder them to the first one's samples,
+    matched by id (``frame_dir``).
 
     Args:
         paths (Sequence[str]): Dump files.
@@ -63,8 +63,8 @@ def load_runs(paths: Sequence[str],
 
 
 def run_names(paths: Sequence[str]) -> List[str]:
-    """Default run names: the parent folder for ``.../RUN/scores.pkl``
-    files, else the file name without extension."""
+    """Default run names: the parent folder for ``.../RUN/scores.pkl`` files,
+    else the file name without extension."""
     names = []
     for path in paths:
         stem = osp.splitext(osp.basename(path))[0]

@@ -13,8 +13,8 @@ def select_samples(features: Dict,
                    classes: Optional[Sequence[int]] = None,
                    max_per_class: Optional[int] = None,
                    seed: int = 0) -> np.ndarray:
-    """Indices of the samples to embed: those of ``classes`` (all when
-    None), at most ``max_per_class`` of each, drawn at random.
+    """Indices of the samples to embed: those of ``classes`` (all when None),
+    at most ``max_per_class`` of each, drawn at random.
 
     Args:
         features (dict): ``labels`` (N,) and ``feats`` (N, C).
@@ -89,8 +89,8 @@ def tsne(feats: np.ndarray,
 
 
 def align_features(runs: Sequence[Dict], names: Sequence[str]) -> List[Dict]:
-    """Reorder feature files compared side by side to the first one's
-    samples, matched by id.
+    """Reorder feature files compared side by side to the first one's samples,
+    matched by id.
 
     Returns:
         list[dict]: The runs with the first run's ``frame_dir`` order.
@@ -125,8 +125,8 @@ def align_features(runs: Sequence[Dict], names: Sequence[str]) -> List[Dict]:
 
 
 def class_count(runs: List[Dict]) -> int:
-    """Number of classes K of feature files (stored names, else the
-    largest label + 1)."""
+    """Number of classes K of feature files (stored names, else the largest
+    label + 1)."""
     stored = [len(r['classes']) for r in runs if len(r['classes'])]
     if len(set(stored)) > 1:
         raise AnalysisError(f'feature files name {stored} classes')

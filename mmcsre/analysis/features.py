@@ -1,5 +1,5 @@
-"""Pooled backbone features of a trained model over a config's dataset,
-saved as ``.npz`` for the embedding plots."""
+"""Pooled backbone features of a trained model over a config's dataset, saved
+as ``.npz`` for the embedding plots."""
 import os.path as osp
 from typing import Dict, Optional
 
@@ -34,8 +34,8 @@ def pool_features(feats: torch.Tensor, num_clips: int) -> torch.Tensor:
 
 
 def load_weights(model: torch.nn.Module, checkpoint: str) -> None:
-    """Load a checkpoint for inference: the training-only parts (CSRE
-    banks, auxiliary heads) may be missing, nothing else may.
+    """Load a checkpoint for inference: the training-only parts (CSRE banks,
+    auxiliary heads) may be missing, nothing else may.
 
     Raises:
         AnalysisError: If the checkpoint does not fit the model.
@@ -61,6 +61,7 @@ def load_weights(model: torch.nn.Module, checkpoint: str) -> None:
 
 
 def _labels(data_samples) -> np.ndarray:
+    """(N,) int labels of mmaction2 data samples."""
     from mmcsre.models.heads.utils import gt_labels_of
     return gt_labels_of(data_samples).cpu().numpy()
 

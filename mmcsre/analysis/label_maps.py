@@ -29,8 +29,8 @@ def read_label_map(path: str) -> List[str]:
 
 
 def load_label_map(name_or_path: str) -> List[str]:
-    """A shipped label map by name (``'ntu60'``, ``'ntu120'``,
-    ``'nwucla'``) or a text file."""
+    """A shipped label map by name (``'ntu60'``, ``'ntu120'``, ``'nwucla'``) or
+    a text file."""
     if name_or_path in LABEL_MAPS:
         file, num = LABEL_MAPS[name_or_path]
         return read_label_map(osp.join(LABEL_MAP_DIR, file))[:num]

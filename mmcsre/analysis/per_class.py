@@ -50,8 +50,8 @@ def accuracy_changes(ref_acc: np.ndarray,
 
 def group_accuracy(acc: np.ndarray,
                    groups: Sequence[Sequence[int]]) -> np.ndarray:
-    """Mean class accuracy of every group of classes (FR Head's
-    group-wise accuracy, fr-head.md Sec. 4.5).
+    """Mean class accuracy of every group of classes (FR Head's group-wise
+    accuracy, fr-head.md Sec. 4.5).
 
     Args:
         acc (np.ndarray): (K,) per-class accuracy.

@@ -11,6 +11,7 @@ DPI = 110
 
 
 def _save(fig, path: str) -> str:
+    """Write ``fig`` to ``path`` and close it; returns ``path``."""
     mmengine.mkdir_or_exist(osp.dirname(osp.abspath(path)))
     fig.savefig(path, dpi=DPI, bbox_inches='tight')
     pyplot().close(fig)
@@ -20,8 +21,8 @@ def _save(fig, path: str) -> str:
 def plot_accuracy_changes(names: Sequence[str], change: np.ndarray,
                           run_names: Tuple[str,
                                            str], title: str, path: str) -> str:
-    """Horizontal bars of per-class accuracy changes (points), gains in
-    green and losses in red (csre.txt Fig. 5).
+    """Horizontal bars of per-class accuracy changes (points), gains in green
+    and losses in red (csre.txt Fig. 5).
 
     Args:
         names (Sequence[str]): Names of the plotted classes, top to bottom.
@@ -107,14 +108,14 @@ def plot_grouped_bars(categories: Sequence[str],
     fig, axs = plt.subplots(
         1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
     for ax, panel in zip(axs[0], panels):
-        cats, ser = list(panel['categories']), panel['series']
+        cats, bars_by_name = list(panel['categories']), panel['series']
         fmt = panel.get('value_format', value_format)
-        width = 0.8 / max(len(ser), 1)
+        width = 0.8 / max(len(bars_by_name), 1)
         x = np.arange(len(cats))
-        for i, (name, values) in enumerate(ser.items()):
+        for i, (name, values) in enumerate(bars_by_name.items()):
             values = np.asarray(values, dtype=np.float64)
             bars = ax.bar(
-                x + (i - (len(ser) - 1) / 2) * width,
+                x + (i - (len(bars_by_name) - 1) / 2) * width,
                 np.nan_to_num(values),
                 width,
                 label=name)

@@ -7,6 +7,7 @@ import mmengine
 
 
 def _cell(value) -> str:
+    """A markdown cell: NaN as ``n/a``, ``|`` escaped."""
     if isinstance(value, float):
         return f'{value:g}' if value == value else 'n/a'  # NaN
     return str(value).replace('|', '\\|')

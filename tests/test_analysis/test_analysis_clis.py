@@ -1,5 +1,5 @@
-"""Every tools/analysis command line on small synthetic inputs: outputs,
-and bad or mismatched inputs ending with ``error: ...`` and status 2."""
+"""Every tools/analysis command line on small synthetic inputs: outputs, and
+bad or mismatched inputs ending with ``error: ...`` and status 2."""
 import csv
 import os
 import subprocess
@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import SMALL_DATA, demo_configs, make_dump
+from analysis_helpers import SMALL_DATA, demo_configs, make_dump
 from helpers import REPO_ROOT
 
 from mmcsre.analysis import save_features

@@ -1,6 +1,6 @@
 """Parameters, buffers and FLOPs in training and at test time."""
 import pytest
-from conftest import SMALL_DATA, demo_configs
+from analysis_helpers import SMALL_DATA, demo_configs
 
 from mmcsre.analysis import AnalysisError, model_complexity
 

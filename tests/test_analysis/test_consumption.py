@@ -1,6 +1,6 @@
 """Training consumption measured on real training iterations."""
 import pytest
-from conftest import demo_configs
+from analysis_helpers import demo_configs
 
 from mmcsre.analysis import (AnalysisError, measure_in_subprocess,
                              measure_training)

@@ -1,7 +1,7 @@
 """Loading score dumps and matching runs by sample id."""
 import numpy as np
 import pytest
-from conftest import make_dump
+from analysis_helpers import make_dump
 
 from mmcsre.analysis import AnalysisError, load_runs, predictions
 
@@ -21,14 +21,17 @@ def test_runs_are_matched_by_id(write_dump):
     assert predictions(other).tolist() == [1, 1, 2, 1]
 
 
-@pytest.mark.parametrize(
-    'other, message',
-    [(make_dump([0, 1, 2, 2], [0, 1, 2, 2], ids=['s000', 's001', 's002', 'x'
-                                                 ]), 'different samples'),
-     (make_dump([0, 1, 2, 1], [0, 1, 2, 1], num_classes=5), '5 classes'),
-     (make_dump([0, 1, 2, 2], [0, 1, 2, 1]), 'disagree on the label'),
-     (make_dump([0, 1, 2, 1], [0, 1, 2, 1],
-                classes=list('abc')), 'name their classes differently')])
+OTHER_IDS = ['s000', 's001', 's002', 'x']
+
+
+@pytest.mark.parametrize('other, message', [
+    (make_dump([0, 1, 2, 2], [0, 1, 2, 2],
+               ids=OTHER_IDS), 'different samples'),
+    (make_dump([0, 1, 2, 1], [0, 1, 2, 1], num_classes=5), '5 classes'),
+    (make_dump([0, 1, 2, 2], [0, 1, 2, 1]), 'disagree on the label'),
+    (make_dump([0, 1, 2, 1], [0, 1, 2, 1],
+               classes=list('abc')), 'name their classes differently'),
+])
 def test_mismatched_runs_are_errors(write_dump, other, message):
     ref = make_dump([0, 1, 2, 1], [0, 1, 2, 1], classes=list('xyz'))
     with pytest.raises(AnalysisError, match=message):

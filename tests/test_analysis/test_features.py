@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import SMALL_DATA, demo_configs
+from analysis_helpers import SMALL_DATA, demo_configs
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope

@@ -20,14 +20,14 @@ def test_two_streams_resume_fuse_and_match_ensemble(tmp_path):
     root = tmp_path / 'streams'
     # An interrupted bone run: one of its two epochs done, no test yet.
     run_tool([
-        'tools/train.py', DEMO_CONFIG, '--work-dir', root / 'b', '--seed',
-        '0', '--cfg-options'
+        'tools/train.py', DEMO_CONFIG, '--work-dir', root /
+        'b', '--seed', '0', '--cfg-options'
     ] + SMALL + ['train_cfg.max_epochs=1', 'model.data_preprocessor.stream=b'])
     assert not osp.exists(root / 'b' / 'done.json')
 
     out = run_tool([
-        'tools/train_streams.py', DEMO_CONFIG, '--work-dir', root,
-        '--streams', 'j', 'b', '--seed', '0', '--cfg-options'
+        'tools/train_streams.py', DEMO_CONFIG, '--work-dir', root, '--streams',
+        'j', 'b', '--seed', '0', '--cfg-options'
     ] + SMALL + ['train_cfg.max_epochs=2'])
     assert '[j] training the joint stream' in out
     assert '[b] resuming the bone stream' in out
@@ -41,8 +41,8 @@ def test_two_streams_resume_fuse_and_match_ensemble(tmp_path):
     # The fused recognizer's dump equals tools/ensemble.py on the dumps.
     ens = tmp_path / 'ens.json'
     table = run_tool([
-        'tools/ensemble.py', root / 'j' / 'scores.pkl', root / 'b' /
-        'scores.pkl', '--preset', '2s', '--out-json', ens
+        'tools/ensemble.py', root / 'j' / 'scores.pkl',
+        root / 'b' / 'scores.pkl', '--preset', '2s', '--out-json', ens
     ])
     fused = mmengine.load(root / 'fused_2s_scores.pkl')
     j, b = (mmengine.load(root / s / 'scores.pkl') for s in 'jb')
@@ -57,8 +57,8 @@ def test_two_streams_resume_fuse_and_match_ensemble(tmp_path):
 
     # A second run finds every stream done and only fuses.
     again = run_tool([
-        'tools/train_streams.py', DEMO_CONFIG, '--work-dir', root,
-        '--streams', 'j', 'b', '--no-fused-check', '--cfg-options'
+        'tools/train_streams.py', DEMO_CONFIG, '--work-dir', root, '--streams',
+        'j', 'b', '--no-fused-check', '--cfg-options'
     ] + SMALL + ['train_cfg.max_epochs=2'])
     assert '[j] done already' in again and '[b] done already' in again
 

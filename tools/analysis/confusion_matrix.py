@@ -1,5 +1,4 @@
-"""Confusion matrices and the most confused class pairs (cp-stn.txt
-Fig. 4).
+"""Confusion matrices and the most confused class pairs (cp-stn.txt Fig. 4).
 
 Reads one or more ``tools/test.py --dump`` files (several are matched by
 sample id and drawn side by side), plots each row-normalised confusion

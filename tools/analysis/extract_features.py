@@ -1,5 +1,5 @@
-"""Extract the pooled backbone features of a trained model (for the t-SNE
-plots of tools/analysis/feature_embedding.py).
+"""Extract the pooled backbone features of a trained model (for the t-SNE plots
+of tools/analysis/feature_embedding.py).
 
 Runs the model of CONFIG with CHECKPOINT over the config's test (or val,
 train) dataloader, averages every sample's backbone feature map over

@@ -1,5 +1,5 @@
-"""t-SNE of pooled backbone features, coloured by class (csre.txt Fig. 6,
-fr-head.md Fig. 5).
+"""t-SNE of pooled backbone features, coloured by class (csre.txt Fig. 6, fr-
+head.md Fig. 5).
 
 Reads one or more feature files of tools/analysis/extract_features.py
 (several are matched by sample id and embedded separately, side by side),

@@ -1,5 +1,5 @@
-"""Training consumption of configs side by side (csre.txt Table 8): peak
-memory and time per iteration and per epoch.
+"""Training consumption of configs side by side (csre.txt Table 8): peak memory
+and time per iteration and per epoch.
 
 Each config's real training loop (data, optimizer, hooks such as the
 memory-bank initialisation) runs for ``--warmup + --iters`` iterations in

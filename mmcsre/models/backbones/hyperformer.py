@@ -1,8 +1,8 @@
-"""Hyperformer (Zhou et al., "Hypergraph Transformer for Skeleton-based
-Action Recognition", arXiv 2211.09590): transformer layers whose
-self-attention (HyperSA) adds body-part hyperedges and shortest-path-hop
-relative positional embeddings to joint-to-joint attention, each followed by
-a multi-scale temporal convolution."""
+"""Hyperformer (Zhou et al., "Hypergraph Transformer for Skeleton-based Action
+Recognition", arXiv 2211.09590): transformer layers whose self-attention
+(HyperSA) adds body-part hyperedges and shortest-path-hop relative positional
+embeddings to joint-to-joint attention, each followed by a multi-scale temporal
+convolution."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -223,7 +223,7 @@ class HyperSA(BaseModule):
     For queries q, keys k, values v, the hyperedge embedding e_j of joint
     j's body part, the relative positional embedding r_ij of the hop
     distance between joints i and j and a learnt static key u, the score of
-    joint i attending to j is, per head (paper Sec. 3.3, official code)::
+    joint i attending to j is, per head (HyperSA; official code)::
 
         s_ij = (q_i . k_j + q_i . e_j + u . e_j + q_i . r_ij) / sqrt(d)
 
@@ -310,8 +310,8 @@ class HyperSA(BaseModule):
 
 
 class HyperformerLayer(BaseModule):
-    """One Hyperformer layer: HyperSA with a skip connection, then the
-    multi-scale temporal convolution, a residual and ReLU.
+    """One Hyperformer layer: HyperSA with a skip connection, then the multi-
+    scale temporal convolution, a residual and ReLU.
 
     ``y = x' + HyperSA(LN(x), E(x))`` with ``x'`` the input (1x1-projected
     when the width changes) and ``E(x)`` every joint's body-part embedding:

@@ -217,8 +217,8 @@ class EncodingBlock(nn.Module):
 
 @MODELS.register_module()
 class InfoGCN(BaseModule):
-    """The InfoGCN encoder (Chi et al., "InfoGCN: Representation Learning
-    for Human Skeleton-based Action Recognition", CVPR 2022).
+    """The InfoGCN encoder (Chi et al., "InfoGCN: Representation Learning for
+    Human Skeleton-based Action Recognition", CVPR 2022).
 
     Architecture (as the official code, github.com/stnoah1/infogcn,
     ``model/infogcn.py``): each joint's coordinates are embedded by a
@@ -339,8 +339,10 @@ class InfoGCN(BaseModule):
 
     @property
     def stage_names(self) -> Tuple[str, ...]:
-        """Names of the encoding blocks, in order; each outputs
-        (N * M, C, T, V)."""
+        """Names of the encoding blocks, in order; each outputs.
+
+        (N * M, C, T, V).
+        """
         return tuple(f'gcn.{i}' for i in range(len(self.gcn)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -20,8 +20,8 @@ _MASKED = -1e4
 
 def paper_stages(clip_len: int) -> List[Dict]:
     """fr-head.md Sec. 3.2.1: the 1st, 5th, 8th and last (10th) layer of a
-    10-layer GCN with 64 base channels and temporal stride 2 at layers 5 and
-    8 (ST-GCN, 2s-AGCN, CTR-GCN), weighted 0.1, 0.2, 0.5, 1 (Sec. 4.2).
+    10-layer GCN with 64 base channels and temporal stride 2 at layers 5 and 8
+    (ST-GCN, 2s-AGCN, CTR-GCN), weighted 0.1, 0.2, 0.5, 1 (Sec. 4.2).
 
     Args:
         clip_len (int): Frames T of the input clip.
@@ -40,8 +40,7 @@ def paper_stages(clip_len: int) -> List[Dict]:
 
 
 def _pool(x: torch.Tensor, branch: str) -> torch.Tensor:
-    """(N, C, T, V) -> spatial (N, C, V), temporal (N, C, T), global
-    (N, C)."""
+    """(N, C, T, V) -> spatial (N, C, V), temporal (N, C, T), global (N, C)."""
     dims = {'spatial': 2, 'temporal': 3, 'global': (2, 3)}[branch]
     return x.mean(dims)
 
@@ -74,8 +73,8 @@ class _SqueezeFlatten(nn.Module):
 
 def split_by_outcome(labels: torch.Tensor, cls_scores: torch.Tensor,
                      num_classes: int) -> Tuple[torch.Tensor, ...]:
-    """True positives, false negatives and false positives per class
-    (fr-head.md Sec. 3.2.3), the prediction being the arg-max score.
+    """True positives, false negatives and false positives per class (fr-
+    head.md Sec. 3.2.3), the prediction being the arg-max score.
 
     Args:
         labels (torch.Tensor): (N, ) ground-truth classes.
@@ -329,9 +328,12 @@ class FRHead(BaseModule):
         refined = self.refine_features(stage_feats)
         tp, _, _ = split_by_outcome(labels, cls_scores, self.num_classes)
         self.prototypes.update(refined, tp)
-        per_feature = calibrated_contrastive_loss(
-            refined, self.prototypes.vectors, self.prototypes.initialized,
-            labels, cls_scores, self.temperature, self.calibrate_all)
+        per_feature = calibrated_contrastive_loss(refined,
+                                                  self.prototypes.vectors,
+                                                  self.prototypes.initialized,
+                                                  labels, cls_scores,
+                                                  self.temperature,
+                                                  self.calibrate_all)
         per_stage = per_feature.view(len(self.stages), len(self.branches))
         return {
             f'loss_{stage["tap"]}':

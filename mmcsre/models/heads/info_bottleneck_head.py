@@ -14,8 +14,8 @@ from .utils import gt_labels_of
 
 @MODELS.register_module()
 class InfoBottleneckHead(BaseModule):
-    """The information-bottleneck (IB) objective of InfoGCN (Chi et al.,
-    CVPR 2022) for ``MultiStreamRecognizer``'s ``aux_heads``.
+    """The information-bottleneck (IB) objective of InfoGCN (Chi et al., CVPR
+    2022) for ``MultiStreamRecognizer``'s ``aux_heads``.
 
     The backbone feature is pooled over M, T and V, passed through
     ``fc`` + ReLU (+ dropout), and mapped to a Gaussian latent
@@ -118,8 +118,8 @@ class InfoBottleneckHead(BaseModule):
         return mu + torch.randn_like(std) * std, (mu, logvar)
 
     def mmd_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Mean squared distance between the class means of z and their
-        priors, over the classes present in the batch.
+        """Mean squared distance between the class means of z and their priors,
+        over the classes present in the batch.
 
         Args:
             z (torch.Tensor): (N, D) latents.

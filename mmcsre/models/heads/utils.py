@@ -25,6 +25,6 @@ def sample_indices_of(data_samples: Sequence) -> torch.Tensor:
     except KeyError:
         raise KeyError(
             "data samples carry no 'sample_idx': add it to the "
-            "PackActionInputs meta_keys of the training pipeline, e.g. "
+            'PackActionInputs meta_keys of the training pipeline, e.g. '
             "dict(type='PackActionInputs', meta_keys=('frame_dir', "
             "'sample_idx'))") from None

@@ -1,6 +1,6 @@
-"""Tests of the Hyperformer backbone (Zhou et al., arXiv 2211.09590): shapes
-on every layout, stages, the HyperSA score against a loop reference, the
-body-part partitions, the parameter count, the configs and the tools."""
+"""Tests of the Hyperformer backbone (Zhou et al., arXiv 2211.09590): shapes on
+every layout, stages, the HyperSA score against a loop reference, the body-part
+partitions, the parameter count, the configs and the tools."""
 import glob
 import math
 import os.path as osp
@@ -328,7 +328,7 @@ def test_config_builds_with_matching_head(path):
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.basename(p)[:-3])
 def test_configs_follow_the_official_recipe(path):
     """github.com/ZhouYuxuanYX/Hyperformer config/*/joint.yaml, kept by CSRE
-    for Hyperformer (csre.txt Sec. 4.2)."""
+    for Hyperformer (csre.txt Section 4.2)."""
     cfg = Config.fromfile(path)
     nwucla = 'nwucla' in path
     opt = cfg.optim_wrapper.optimizer

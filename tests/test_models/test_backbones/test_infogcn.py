@@ -1,6 +1,6 @@
 """Tests of the InfoGCN backbone (Chi et al., CVPR 2022): shapes on every
-layout, stage taps, the k-th mode input, the parameter count of the
-official model, the shipped configs and one end-to-end run of the tools."""
+layout, stage taps, the k-th mode input, the parameter count of the official
+model, the shipped configs and one end-to-end run of the tools."""
 import glob
 import os.path as osp
 
@@ -146,8 +146,10 @@ def test_invalid_settings_are_rejected():
 
 
 def test_kth_mode_representation():
-    """k=1 replaces each joint by itself minus its children (the official
-    I - A_outward^k); k=0 feeds the input unchanged."""
+    """k=1 replaces each joint by itself minus its children (the official.
+
+    I - A_outward^k); k=0 feeds the input unchanged.
+    """
     cfg = dict(layout=CUSTOM, mode='spatial')
     expected = torch.eye(5)
     for child, parent in CUSTOM['inward']:

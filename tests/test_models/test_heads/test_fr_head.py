@@ -77,7 +77,7 @@ def test_prototype_ema_from_true_positives_only():
 
 
 def _naive_loss(feats, protos, ready, labels, scores, tau, calibrate_all):
-    """fr-head.md Eq. 4-8 anchor by anchor (S, N loops)."""
+    """fr-head.md Eqs 4-8 anchor by anchor (S, N loops)."""
 
     def cos(u, v):
         return (u @ v) / (u.norm() * v.norm())
@@ -197,7 +197,7 @@ def test_head_losses_are_weighted_per_stage():
 
 
 def test_paper_defaults_and_parameter_count():
-    """fr-head.md Sec. 4.2 and Table 1 (CTR-GCN, NTU120: +0.53M)."""
+    """fr-head.md Section 4.2 and Table 1 (CTR-GCN, NTU120: +0.53M)."""
     head = MODELS.build(
         dict(type='FRHead', num_classes=120, num_joints=25, clip_len=64))
     assert [(s['tap'], s['in_channels'], s['num_frames'], s['weight'])

@@ -1,6 +1,6 @@
 """Tests of :class:`InfoBottleneckHead`: InfoGCN's latent (mu, logvar,
-reparameterisation), its MMD loss to class-conditional priors and its use
-as a training-only auxiliary head."""
+reparameterisation), its MMD loss to class-conditional priors and its use as a
+training-only auxiliary head."""
 import torch
 import torch.nn.functional as F
 from mmaction.structures import ActionDataSample
@@ -112,8 +112,8 @@ def test_mmd_pulls_class_means_to_priors():
 
 
 def test_aux_head_of_multi_stream_recognizer_is_training_only():
-    """With GCNHead as classifier: IB losses train the backbone; the head
-    is dropped at test time and the stripped model predicts the same."""
+    """With GCNHead as classifier: IB losses train the backbone; the head is
+    dropped at test time and the stripped model predicts the same."""
     from mmaction.registry import MODELS
     init_default_scope('mmaction')
     torch.manual_seed(0)
