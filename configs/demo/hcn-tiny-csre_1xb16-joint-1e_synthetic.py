@@ -2,7 +2,7 @@
 # the tools with HCN. A narrow HCN (base_channels 32: 32-16-16-32-64-128)
 # replaces the tiny ST-GCN; its conv6 map is 2 frames (32 / 16) x 1 cell.
 # HCN's optimiser (Adam, lr 0.001, weight decay 1e-4), constant lr.
-_base_ = '../csre/stgcn-tiny-csre_1xb16-joint-15e_synthetic.py'
+_base_ = '../_base_/demo_tiny_csre_synthetic.py'
 model = dict(
     backbone=dict(
         _delete_=True,
@@ -12,9 +12,6 @@ model = dict(
         num_person=1),
     cls_head=dict(in_channels=128, num_joints=1, num_frames=2))
 
-max_epochs = 1
-train_cfg = dict(max_epochs=max_epochs, val_begin=1, val_interval=1)
 param_scheduler = []
 optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='Adam', lr=0.001, weight_decay=1e-4))
-default_hooks = dict(checkpoint=dict(interval=1))

@@ -2,7 +2,7 @@
 # dataset, one epoch: the end-to-end smoke test of the backbone. Three
 # layers of 24 channels (2 heads), the last with stride 2, so the 32-frame
 # clip gives a 16 x 25 feature map.
-_base_ = '../csre/stgcn-tiny-csre_1xb16-joint-15e_synthetic.py'
+_base_ = '../_base_/demo_tiny_csre_synthetic.py'
 model = dict(
     backbone=dict(
         _delete_=True,
@@ -14,16 +14,3 @@ model = dict(
         num_layers=3,
         down_layers=(3, )),
     cls_head=dict(in_channels=24, num_joints=25, num_frames=16))
-
-max_epochs = 1
-train_cfg = dict(max_epochs=max_epochs, val_begin=1, val_interval=1)
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        T_max=max_epochs,
-        convert_to_iter_based=True)
-]
-default_hooks = dict(checkpoint=dict(interval=1))

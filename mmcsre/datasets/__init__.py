@@ -1,3 +1,5 @@
+from .label_fraction import (add_label_fraction_splits, class_balanced_subsets,
+                             fraction_split_name)
 from .skeleton_dataset import SkeletonDataset, load_skeleton_pickle
 from .synthetic_dataset import SyntheticSkeletonDataset
 from .transforms import *  # noqa: F401,F403
@@ -7,5 +9,6 @@ from .validation import (AnnotationError, select_split, validate_annotation,
 __all__ = [
     'SkeletonDataset', 'SyntheticSkeletonDataset', 'load_skeleton_pickle',
     'AnnotationError', 'validate_annotation', 'validate_annotations',
-    'select_split'
+    'select_split', 'add_label_fraction_splits', 'class_balanced_subsets',
+    'fraction_split_name'
 ]

@@ -11,6 +11,7 @@ hand, with its source in ``docs/results.md``. Then rebuild the docs::
     python tools/misc/add_metafile_entries.py
     python tools/misc/build_docs.py
 """
+import copy
 import glob
 import os.path as osp
 import re
@@ -25,9 +26,11 @@ from build_docs import REPO_ROOT, load_metafiles  # noqa: E402
 NAME = re.compile(r'(?P<family>[^_]+)_(?P<gpus>\d+)xb(?P<batch>\d+)-'
                   r'(?P<stream>.+?)-(?P<epochs>\d+)e_(?P<data>.+)')
 DATASETS = (('nwucla', 'NW-UCLA'), ('ntu60-xsub', 'NTU60-XSub-3D'),
-            ('ntu60-xview', 'NTU60-XView-3D'), ('ntu120-xsub',
-                                                'NTU120-XSub-3D'),
-            ('ntu120-xset', 'NTU120-XSet-3D'), ('synthetic', 'Synthetic'))
+            ('ntu60-xview', 'NTU60-XView-3D'),
+            ('ntu120-xsub', 'NTU120-XSub-3D'), ('ntu120-xset',
+                                                'NTU120-XSet-3D'),
+            ('kinetics400', 'Kinetics-400-Skeleton'), ('synthetic',
+                                                       'Synthetic'))
 # Metadata shared by all streams of one model on one dataset.
 SHARED = ('Architecture', 'Parameters', 'FLOPs')
 
@@ -73,8 +76,9 @@ def new_entry(config: str, collection: str,
         other = NAME.fullmatch(model['Name'])
         if (other and other['family'] == match['family']
                 and model['Metadata']['Training Data'] == data):
+            # Copies: a shared list would be written as a YAML alias.
             meta.update({
-                k: model['Metadata'][k]
+                k: copy.deepcopy(model['Metadata'][k])
                 for k in SHARED if k in model['Metadata']
             })
             break

@@ -33,7 +33,8 @@ NOT_MEASURED = 'not measured yet'
 NO_WEIGHTS = 'none published'
 # Order of the datasets in tables (others follow alphabetically).
 DATASET_ORDER = ('NW-UCLA', 'NTU60-XSub-3D', 'NTU60-XView-3D',
-                 'NTU120-XSub-3D', 'NTU120-XSet-3D', 'Synthetic')
+                 'NTU120-XSub-3D', 'NTU120-XSet-3D', 'Kinetics-400-Skeleton',
+                 'Synthetic')
 
 
 def load_yaml(path: str) -> Dict:

@@ -10,6 +10,7 @@ import argparse
 import glob
 import os
 import os.path as osp
+import re
 from typing import Dict
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -32,6 +33,11 @@ def joint_configs(root: str = REPO) -> list:
 def stream_configs(joint_path: str) -> Dict[str, str]:
     """``{path: text}`` of the three stream configs of a joint config."""
     name = osp.basename(joint_path)
+    # A joint config that starts from a joint-stream checkpoint (e.g. the
+    # linear evaluation of a pre-trained encoder): each stream starts from
+    # its own stream's checkpoint.
+    with open(joint_path) as f:
+        load_from = re.search(r"^load_from = '(.*-joint-.*)'$", f.read(), re.M)
     out = {}
     for stream, tag in STREAM_TAGS.items():
         path = osp.join(
@@ -42,6 +48,9 @@ def stream_configs(joint_path: str) -> Dict[str, str]:
             'trains\n# all four streams and fuses them).\n'
             f"_base_ = './{name}'\n"
             f"model = dict(data_preprocessor=dict(stream='{stream}'))\n")
+        if load_from:
+            out[path] += "load_from = '{}'\n".format(
+                load_from.group(1).replace('-joint-', f'-{tag}-', 1))
     return out
 
 

@@ -8,32 +8,11 @@
 # fixed in main.py, whose warm-up is linear over the first 5 epochs. The
 # batch size (128 NTU) and clip length (64 NTU, 52 NW-UCLA) are set by the
 # dataset-specific configs.
+_base_ = './sgd_nesterov_65e_warmup5.py'
 max_epochs = 110
-train_cfg = dict(
-    type='EpochBasedTrainLoop',
-    max_epochs=max_epochs,
-    val_begin=1,
-    val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-
+train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.2,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='MultiStepLR',
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        milestones=[90, 100],
-        gamma=0.1)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_epochs, milestones=[90, 100])
 ]
-
-optim_wrapper = dict(
-    optimizer=dict(
-        type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True))
+optim_wrapper = dict(optimizer=dict(weight_decay=5e-4))

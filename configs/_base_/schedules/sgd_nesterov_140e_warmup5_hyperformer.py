@@ -10,32 +10,6 @@
 # with --base-lr 2.5e-2 too; we use the other benchmarks' values.
 # Warm-up: the official code steps the lr once per epoch (0.2, 0.4, ... of
 # base); here it ramps per iteration from 0.2, as our CTR-GCN schedule.
-max_epochs = 140
-train_cfg = dict(
-    type='EpochBasedTrainLoop',
-    max_epochs=max_epochs,
-    val_begin=1,
-    val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.2,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='MultiStepLR',
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        milestones=[110, 120],
-        gamma=0.1)
-]
-
-optim_wrapper = dict(
-    optimizer=dict(
-        type='SGD', lr=0.025, momentum=0.9, weight_decay=4e-4, nesterov=True))
+# BlockGCN's schedule but for the lr.
+_base_ = './sgd_nesterov_140e_warmup5_step110-120.py'
+optim_wrapper = dict(optimizer=dict(lr=0.025))

@@ -6,32 +6,11 @@
 # weight_decay 4e-4, warm_up_epoch 5 (linear, main.py), step [110, 120] with
 # lr_decay_rate 0.1, num_epoch 140, batch_size 64, window_size 64 (the batch
 # size and clip length are those of the NTU dataset configs).
+_base_ = './sgd_nesterov_65e_warmup5.py'
 max_epochs = 140
-train_cfg = dict(
-    type='EpochBasedTrainLoop',
-    max_epochs=max_epochs,
-    val_begin=1,
-    val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-
+train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.2,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='MultiStepLR',
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        milestones=[110, 120],
-        gamma=0.1)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_epochs, milestones=[110, 120])
 ]
-
-optim_wrapper = dict(
-    optimizer=dict(
-        type='SGD', lr=0.05, momentum=0.9, weight_decay=4e-4, nesterov=True))
+optim_wrapper = dict(optimizer=dict(lr=0.05))

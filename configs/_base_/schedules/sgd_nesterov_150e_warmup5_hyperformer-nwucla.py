@@ -9,19 +9,7 @@ _base_ = './sgd_nesterov_140e_warmup5_hyperformer.py'
 max_epochs = 150
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.2,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='MultiStepLR',
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        milestones=[110, 120],
-        gamma=0.1)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_epochs)
 ]
 optim_wrapper = dict(optimizer=dict(weight_decay=0.))

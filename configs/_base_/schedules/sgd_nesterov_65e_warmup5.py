@@ -2,6 +2,10 @@
 # (fr-head.md Sec. 4.2): SGD, momentum 0.9, Nesterov, lr 0.1, weight decay
 # 4e-4, 5 linear warm-up epochs, lr x0.1 at epochs 35 and 55, 65 epochs.
 # lr 0.1 is for the batch size of the dataset config (64 NTU, 16 NW-UCLA).
+# The other SGD schedules inherit this one. A child that changes max_epochs
+# or the milestones rebuilds param_scheduler from these entries
+# (``_base_.param_scheduler[i]``): an inherited list is replaced wholesale,
+# and ``end`` here was evaluated with this file's max_epochs.
 max_epochs = 65
 train_cfg = dict(
     type='EpochBasedTrainLoop',

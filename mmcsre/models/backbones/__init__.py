@@ -7,8 +7,13 @@ by index.
 """
 from .blockgcn import BlockGCN
 from .ctrgcn import CTRGCN
+from .frozen_backbone import FrozenBackbone, freeze_module
 from .hcn import HCN
 from .hyperformer import Hyperformer
 from .infogcn import InfoGCN
+from .stfgcn import STFGCN
 
-__all__ = ['BlockGCN', 'CTRGCN', 'HCN', 'Hyperformer', 'InfoGCN']
+__all__ = [
+    'BlockGCN', 'CTRGCN', 'FrozenBackbone', 'freeze_module', 'HCN',
+    'Hyperformer', 'InfoGCN', 'STFGCN'
+]

@@ -11,6 +11,8 @@ from mmaction.models.utils.graph import get_hop_distance
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
+from .utils import MultiScaleTCN
+
 
 def _init_conv(conv: nn.Conv2d) -> None:
     """Kaiming-normal weights (fan out) and a zero bias."""
@@ -206,77 +208,6 @@ class BlockGC(nn.Module):
         return self.relu(y + self.down(x))
 
 
-class MultiScaleTCN(nn.Module):
-    """Multi-scale temporal convolution (as in CTR-GCN and BlockGCN).
-
-    Parallel branches, each with out_channels / (len(dilations) + 2)
-    channels: a 1x1 conv -> BN -> ReLU -> k x 1 dilated temporal conv -> BN
-    per dilation, a 1x1 conv -> BN -> ReLU -> 3 x 1 max pool -> BN branch and
-    a strided 1x1 conv -> BN branch; their outputs are concatenated.
-    Output length: ceil(T / stride).
-
-    Args:
-        in_channels (int): Input channels.
-        out_channels (int): Output channels.
-        kernel_size (int): Temporal kernel of the dilated branches.
-            Defaults to 5.
-        stride (int): Temporal stride. Defaults to 1.
-        dilations (Sequence[int]): One branch per dilation. Defaults to
-            (1, 2).
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int = 5,
-                 stride: int = 1,
-                 dilations: Sequence[int] = (1, 2)) -> None:
-        super().__init__()
-        num_branches = len(dilations) + 2
-        if out_channels % num_branches:
-            raise ValueError(f'out_channels={out_channels} is not divisible '
-                             f'by the {num_branches} temporal branches')
-        mid = out_channels // num_branches
-
-        def reduce() -> List[nn.Module]:
-            return [
-                nn.Conv2d(in_channels, mid, 1),
-                nn.BatchNorm2d(mid),
-                nn.ReLU(inplace=True)
-            ]
-
-        branches = []
-        for dilation in dilations:
-            pad = (kernel_size - 1) * dilation // 2
-            branches.append(
-                nn.Sequential(
-                    *reduce(),
-                    nn.Conv2d(
-                        mid,
-                        mid, (kernel_size, 1),
-                        stride=(stride, 1),
-                        padding=(pad, 0),
-                        dilation=(dilation, 1)), nn.BatchNorm2d(mid)))
-        branches.append(
-            nn.Sequential(*reduce(), nn.MaxPool2d((3, 1), (stride, 1), (1, 0)),
-                          nn.BatchNorm2d(mid)))
-        branches.append(
-            nn.Sequential(
-                nn.Conv2d(in_channels, mid, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(mid)))
-        self.branches = nn.ModuleList(branches)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                _init_conv(m)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.normal_(m.weight, 1.0, 0.02)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C_in, T, V) -> (N, C_out, ceil(T / stride), V)."""
-        return torch.cat([branch(x) for branch in self.branches], dim=1)
-
-
 class BlockGCNBlock(nn.Module):
     """One BlockGCN layer: topology feature injection, BlockGC, multi-scale TCN
     and a residual.
@@ -311,8 +242,21 @@ class BlockGCNBlock(nn.Module):
             nn.ReLU(inplace=True)) if topo_channels else None
         self.gcn = BlockGC(in_channels, out_channels, hops, num_subsets,
                            num_groups)
-        self.tcn = MultiScaleTCN(out_channels, out_channels, kernel_size,
-                                 stride, dilations)
+        self.tcn = MultiScaleTCN(
+            out_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            dilations,
+            init_cfg=None)
+        # The official initialisation, applied at construction layer by
+        # layer (this backbone's units are not reached by init_weights).
+        for m in self.tcn.modules():
+            if isinstance(m, nn.Conv2d):
+                _init_conv(m)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.normal_(m.weight, 1.0, 0.02)
+                nn.init.zeros_(m.bias)
         if in_channels == out_channels and stride == 1:
             self.residual = nn.Identity()
         else:

@@ -8,6 +8,8 @@ from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
+from .utils import MultiScaleTCN
+
 # The official code's initialisation (model/ctrgcn.py): kaiming-normal
 # (fan_out) convolutions with zero bias, unit BatchNorm.
 CONV_BN_INIT = [
@@ -102,85 +104,6 @@ class CTRGC(BaseModule):
         value = self.conv_value(x).view(N, S, C, T, V)
         y = torch.einsum('nscuv,nsctv->nctu', topology, value)
         return self.relu(self.bn(y) + self.down(x))
-
-
-class MultiScaleTCN(BaseModule):
-    """Multi-scale temporal convolution of CTR-GCN.
-
-    ``len(dilations) + 2`` branches of ``out_channels / branches`` channels
-    each, concatenated: a 1x1 bottleneck (BN, ReLU) then a ``kernel_size`` x 1
-    temporal convolution (BN) per dilation; a 1x1 bottleneck then 3 x 1 max
-    pooling (BN); a strided 1x1 convolution (BN). No activation at the end.
-
-    Args:
-        in_channels (int): Input channels.
-        out_channels (int): Output channels, a multiple of the branch count.
-        kernel_size (int): Temporal kernel of the dilated branches.
-            Defaults to 5.
-        stride (int): Temporal stride. Defaults to 1.
-        dilations (Sequence[int]): One dilated branch each. Defaults to
-            (1, 2).
-        init_cfg (dict or list[dict], optional): Initialisation config.
-            Defaults to the official one: convolutions kaiming-normal, BN
-            weights N(1, 0.02).
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int = 5,
-                 stride: int = 1,
-                 dilations: Sequence[int] = (1, 2),
-                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
-        if init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer='Conv2d', mode='fan_out'),
-                dict(
-                    type='Normal',
-                    layer='BatchNorm2d',
-                    mean=1.0,
-                    std=0.02,
-                    bias=0)
-            ]
-        super().__init__(init_cfg=init_cfg)
-        num_branches = len(dilations) + 2
-        if out_channels % num_branches:
-            raise ValueError(f'MultiScaleTCN: out_channels={out_channels} '
-                             f'is not a multiple of its {num_branches} '
-                             'branches')
-        mid = out_channels // num_branches
-
-        def bottleneck() -> List[nn.Module]:
-            return [
-                nn.Conv2d(in_channels, mid, 1),
-                nn.BatchNorm2d(mid),
-                nn.ReLU(inplace=True)
-            ]
-
-        branches = [
-            nn.Sequential(
-                *bottleneck(),
-                nn.Conv2d(
-                    mid,
-                    mid, (kernel_size, 1),
-                    stride=(stride, 1),
-                    padding=(d * (kernel_size - 1) // 2, 0),
-                    dilation=(d, 1)), nn.BatchNorm2d(mid)) for d in dilations
-        ]
-        branches.append(
-            nn.Sequential(
-                *bottleneck(),
-                nn.MaxPool2d((3, 1), stride=(stride, 1), padding=(1, 0)),
-                nn.BatchNorm2d(mid)))
-        branches.append(
-            nn.Sequential(
-                nn.Conv2d(in_channels, mid, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(mid)))
-        self.branches = ModuleList(branches)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, T, V) -> (N, C', ceil(T / stride), V)."""
-        return torch.cat([branch(x) for branch in self.branches], dim=1)
 
 
 class CTRGCNBlock(BaseModule):

@@ -14,6 +14,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
 from mmcsre.structures import NTU_RGBD, NW_UCLA, get_layout
+from .utils import MultiScaleTCN, TemporalUnit
 
 # Joint-to-body-part partitions (hyperedges) of the official configs
 # (github.com/ZhouYuxuanYX/Hyperformer, config/nturgbd-cross-subject/
@@ -106,115 +107,6 @@ def _check_partition(joint_label: Sequence[int], num_node: int) -> None:
     if sorted(set(labels)) != list(range(max(labels) + 1)):
         raise ValueError('joint_label must number the parts 0..K-1 with '
                          f'every part used, got {labels}')
-
-
-class TemporalUnit(BaseModule):
-    """Temporal convolution (kernel K x 1) and batch norm.
-
-    Args:
-        in_channels (int): Input channels.
-        out_channels (int): Output channels.
-        kernel_size (int): Temporal kernel size. Defaults to 1.
-        stride (int): Temporal stride. Defaults to 1.
-        dilation (int): Temporal dilation. Defaults to 1.
-        init_cfg (dict | list[dict], optional): Initialisation. Defaults to
-            Kaiming (fan-out) convolution and unit batch norm.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int = 1,
-        stride: int = 1,
-        dilation: int = 1,
-        init_cfg: Optional[Union[Dict, List[Dict]]] = [
-            dict(type='Kaiming', layer='Conv2d', mode='fan_out'),
-            dict(type='Constant', layer='BatchNorm2d', val=1)
-        ]
-    ) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.conv = nn.Conv2d(
-            in_channels,
-            out_channels, (kernel_size, 1),
-            stride=(stride, 1),
-            padding=((kernel_size - 1) * dilation // 2, 0),
-            dilation=(dilation, 1))
-        self.bn = nn.BatchNorm2d(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
-        return self.bn(self.conv(x))
-
-
-class MultiScaleTemporalConv(BaseModule):
-    """Hyperformer's multi-scale temporal convolution (as in CTR-GCN).
-
-    Parallel branches, each of ``out_channels / (len(dilations) + 2)``
-    channels, concatenated: per dilation a 1x1 conv, BN, ReLU and a dilated
-    temporal conv + BN; a 1x1 conv, BN, ReLU, temporal max pool (3) and BN;
-    a strided 1x1 conv and BN. No internal residual (the official code turns
-    it off).
-
-    Args:
-        in_channels (int): Input channels.
-        out_channels (int): Output channels, divisible by the number of
-            branches.
-        kernel_size (int): Kernel of the dilated branches. Defaults to 5.
-        stride (int): Temporal stride. Defaults to 1.
-        dilations (Sequence[int]): One branch per dilation. Defaults to
-            (1, 2).
-        init_cfg (dict | list[dict], optional): Initialisation. Defaults to
-            Kaiming (fan-out) convolutions and batch-norm weights drawn
-            from N(1, 0.02), as the official code.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int = 5,
-        stride: int = 1,
-        dilations: Sequence[int] = (1, 2),
-        init_cfg: Optional[Union[Dict, List[Dict]]] = [
-            dict(type='Kaiming', layer='Conv2d', mode='fan_out'),
-            dict(type='Normal', layer='BatchNorm2d', mean=1.0, std=0.02)
-        ]
-    ) -> None:
-        super().__init__(init_cfg=init_cfg)
-        num_branches = len(dilations) + 2
-        if out_channels % num_branches:
-            raise ValueError(f'out_channels={out_channels} is not divisible '
-                             f'by the {num_branches} temporal branches')
-        mid = out_channels // num_branches
-
-        def squeeze() -> List[nn.Module]:
-            return [
-                nn.Conv2d(in_channels, mid, 1),
-                nn.BatchNorm2d(mid),
-                nn.ReLU(inplace=True)
-            ]
-
-        # init_cfg=None: this module's initialisation covers the units.
-        branches = [
-            nn.Sequential(
-                *squeeze(),
-                TemporalUnit(mid, mid, kernel_size, stride, d, init_cfg=None))
-            for d in dilations
-        ]
-        branches.append(
-            nn.Sequential(*squeeze(), nn.MaxPool2d((3, 1),
-                                                   (stride, 1), (1, 0)),
-                          nn.BatchNorm2d(mid)))
-        branches.append(
-            nn.Sequential(
-                nn.Conv2d(in_channels, mid, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(mid)))
-        self.branches = ModuleList(branches)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
-        return torch.cat([branch(x) for branch in self.branches], dim=1)
 
 
 class HyperSA(BaseModule):
@@ -359,9 +251,13 @@ class HyperformerLayer(BaseModule):
                             **kwargs)
         self.skip = nn.Identity() if in_channels == out_channels else \
             nn.Conv2d(in_channels, out_channels, 1, bias=False)
-        self.tcn = MultiScaleTemporalConv(out_channels, out_channels,
-                                          tcn_kernel_size, stride,
-                                          tcn_dilations)
+        self.tcn = MultiScaleTCN(
+            out_channels,
+            out_channels,
+            tcn_kernel_size,
+            stride,
+            tcn_dilations,
+            temporal_unit=True)
         self.residual = nn.Identity() if (
             in_channels == out_channels and stride == 1) else TemporalUnit(
                 in_channels, out_channels, stride=stride)

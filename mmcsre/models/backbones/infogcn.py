@@ -10,6 +10,8 @@ from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
+from .utils import MultiScaleTCN
+
 
 def _conv_kaiming(conv: nn.Conv2d) -> None:
     nn.init.kaiming_normal_(conv.weight, mode='fan_out')
@@ -20,74 +22,6 @@ def _conv_kaiming(conv: nn.Conv2d) -> None:
 def _bn_const(bn: nn.BatchNorm2d, scale: float) -> None:
     nn.init.constant_(bn.weight, scale)
     nn.init.zeros_(bn.bias)
-
-
-class MultiScaleTCN(nn.Module):
-    """InfoGCN's multi-scale temporal convolution.
-
-    Four parallel branches of ``out_channels / 4`` channels each, every one
-    starting with a 1x1 convolution: two dilated (kernel x 1) temporal
-    convolutions (dilations 1 and 2), a 3x1 max-pooling and a strided 1x1
-    convolution; their outputs are concatenated and passed through ReLU.
-
-    Args:
-        in_channels (int): Input channels.
-        out_channels (int): Output channels, a multiple of the number of
-            branches (``len(dilations) + 2``).
-        kernel_size (int): Temporal kernel of the dilated branches.
-            Defaults to 5.
-        stride (int): Temporal stride. Defaults to 1.
-        dilations (Sequence[int]): Dilations of the convolution branches.
-            Defaults to (1, 2).
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int = 5,
-                 stride: int = 1,
-                 dilations: Sequence[int] = (1, 2)) -> None:
-        super().__init__()
-        num_branches = len(dilations) + 2
-        if out_channels % num_branches:
-            raise ValueError(f'out_channels={out_channels} must be a '
-                             f'multiple of the {num_branches} branches')
-        mid = out_channels // num_branches
-
-        def reduce() -> List[nn.Module]:
-            return [
-                nn.Conv2d(in_channels, mid, 1),
-                nn.BatchNorm2d(mid),
-                nn.ReLU(inplace=True)
-            ]
-
-        branches = []
-        for d in dilations:
-            pad = (kernel_size - 1) * d // 2
-            branches.append(
-                nn.Sequential(
-                    *reduce(),
-                    nn.Conv2d(
-                        mid,
-                        mid, (kernel_size, 1),
-                        stride=(stride, 1),
-                        padding=(pad, 0),
-                        dilation=(d, 1)), nn.BatchNorm2d(mid)))
-        branches.append(
-            nn.Sequential(
-                *reduce(),
-                nn.MaxPool2d((3, 1), stride=(stride, 1), padding=(1, 0)),
-                nn.BatchNorm2d(mid)))
-        branches.append(
-            nn.Sequential(
-                nn.Conv2d(in_channels, mid, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(mid)))
-        self.branches = nn.ModuleList(branches)
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
-        return self.relu(torch.cat([b(x) for b in self.branches], dim=1))
 
 
 class SAGC(nn.Module):
@@ -198,8 +132,15 @@ class EncodingBlock(nn.Module):
                  **tcn_kwargs) -> None:
         super().__init__()
         self.gcn = SAGC(in_channels, out_channels, num_joints, num_heads)
+        # As the official module: ReLU after the branches and PyTorch's
+        # default initialisation (init_weights does not reach it anyway).
         self.tcn = MultiScaleTCN(
-            out_channels, out_channels, stride=stride, **tcn_kwargs)
+            out_channels,
+            out_channels,
+            stride=stride,
+            out_relu=True,
+            init_cfg=None,
+            **tcn_kwargs)
         if in_channels == out_channels and stride == 1:
             self.residual = nn.Identity()
         else:

@@ -25,9 +25,14 @@ class MultiStreamRecognizer(RecognizerGCN):
       ``stage_feats={name: (N, M, C, T, V)}``;
     - adds the losses of ``aux_heads`` (training-only heads, each with a
       ``loss(feats, data_samples, stage_feats=..., cls_scores=...)``),
-      prefixed by name. ``cls_scores`` (N, K) are the classification
-      head's outputs in the same pass (its logits, detached), for heads
-      that weigh samples by the prediction (FR Head).
+      prefixed by name. Each head also gets, from the same pass,
+      ``cls_scores`` (N, K): the classification head's logits, detached, for
+      heads that weigh samples by the prediction (FR Head);
+      ``cls_logits``: the same with their graph, for gradient-based heads
+      (STF's focus); ``inputs`` (N, M, T, V, C), the stream the backbone
+      took; and ``classify``, a callable giving the logits of other inputs
+      with the same network (STF's exploration loss). Heads ignore what
+      they do not use through ``**kwargs``.
 
     At test time only the classification path runs (backbone + cls_head),
     exactly as RecognizerGCN.
@@ -179,6 +184,11 @@ class MultiStreamRecognizer(RecognizerGCN):
                 out = output[0] if isinstance(output, tuple) else output
                 nm, c, t, v = out.shape
                 recorded[tap] = out.view(nm // num_person, num_person, c, t, v)
+                # The network goes on from a view of the recorded tensor, so
+                # gradients w.r.t. a tap (Grad-CAM) reach it.
+                out = recorded[tap].view(nm, c, t, v)
+                return (out, ) + tuple(output[1:]) if isinstance(
+                    output, tuple) else out
 
             handles.append(modules[module_name].register_forward_hook(hook))
         try:
@@ -216,11 +226,29 @@ class MultiStreamRecognizer(RecognizerGCN):
                     'the memory banks need: add it to the PackActionInputs '
                     "meta_keys, e.g. meta_keys=('frame_dir', 'sample_idx')")
         feats, kw = self.extract_feat(inputs, with_taps=True)
-        losses, cls_scores = self._cls_head_loss(feats, data_samples, **kw)
+        losses, logits = self._cls_head_loss(feats, data_samples, **kw)
+        head_inputs = dict(
+            cls_scores=None if logits is None else logits.detach(),
+            cls_logits=logits,
+            inputs=inputs.reshape((-1, ) + inputs.shape[2:]),
+            classify=self._classify)
         for name, head in self.aux_heads.items():
-            aux = head.loss(feats, data_samples, cls_scores=cls_scores, **kw)
+            aux = head.loss(feats, data_samples, **head_inputs, **kw)
             losses.update({f'{name}.{k}': v for k, v in aux.items()})
         return losses
+
+    def _classify(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Classification scores of other inputs with the same network (for
+        heads that probe it, e.g. STF's exploration loss).
+
+        Args:
+            inputs (torch.Tensor): (N, M, T, V, C) skeletons of the stream
+                the backbone takes.
+
+        Returns:
+            torch.Tensor: (N, K) logits, differentiable.
+        """
+        return self.cls_head(self.backbone(inputs))
 
     def _cls_head_loss(self, feats: torch.Tensor, data_samples: List,
                        **kwargs) -> Tuple[Dict, Optional[torch.Tensor]]:
@@ -229,7 +257,8 @@ class MultiStreamRecognizer(RecognizerGCN):
         ``forward`` works, dropout included; None if it does not).
 
         Returns:
-            tuple: Loss dict and (N, K) detached ``cls_scores`` or None.
+            tuple: Loss dict and the (N, K) logits (with their graph) or
+            None.
         """
         scores = []
         handle = self.cls_head.register_forward_hook(
@@ -238,7 +267,7 @@ class MultiStreamRecognizer(RecognizerGCN):
             losses = self.cls_head.loss(feats, data_samples, **kwargs)
         finally:
             handle.remove()
-        return losses, scores[0].detach() if scores else None
+        return losses, scores[0] if scores else None
 
     def predict(self, inputs: torch.Tensor, data_samples: List,
                 **kwargs) -> List:

@@ -32,9 +32,21 @@ class _RecordingHead(nn.Module):
         self.w = nn.Parameter(torch.ones(()))
         self.seen = None
 
-    def loss(self, feats, data_samples, stage_feats=None, cls_scores=None):
+    def loss(self,
+             feats,
+             data_samples,
+             stage_feats=None,
+             cls_scores=None,
+             cls_logits=None,
+             inputs=None,
+             classify=None):
         self.seen = dict(
-            feats=feats, stage_feats=stage_feats, cls_scores=cls_scores)
+            feats=feats,
+            stage_feats=stage_feats,
+            cls_scores=cls_scores,
+            cls_logits=cls_logits,
+            inputs=inputs,
+            classify=classify)
         return dict(loss_aux=self.w * 0.5)
 
 
@@ -104,6 +116,18 @@ def test_aux_heads_get_the_cls_head_scores_of_the_same_pass():
     torch.testing.assert_close(
         scores, seen_by_loss[0].detach(), rtol=0, atol=0)
     assert not model.cls_head._forward_hooks
+    # The same logits with their graph, for gradient-based heads.
+    logits = model.aux_heads.rec.seen['cls_logits']
+    assert logits.requires_grad
+    torch.testing.assert_close(logits.detach(), scores, rtol=0, atol=0)
+    # The backbone's input and a classifier of other inputs.
+    seen_inputs = model.aux_heads.rec.seen['inputs']
+    assert seen_inputs.shape == (4, 2, 8, 25, 3)
+    model.eval()
+    with torch.no_grad():
+        again = model.aux_heads.rec.seen['classify'](seen_inputs)
+        direct = model.cls_head(model.extract_feat(inputs)[0])
+    torch.testing.assert_close(again, direct)
 
 
 def test_unknown_tap_is_a_clear_error():

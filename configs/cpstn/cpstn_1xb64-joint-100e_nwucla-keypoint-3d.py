@@ -1,0 +1,54 @@
+# CP-STN self-supervised pre-training on NW-UCLA (views 1, 2; labels unused):
+# 200-frame clips, batch 64, Adam lr 5e-5 decaying linearly to 0 over 100
+# epochs (cp-stn.txt Sec. 4.1.4); NW-UCLA's 20-joint graph, one person.
+_base_ = [
+    '../_base_/models/cpstn.py', '../_base_/datasets/nwucla_3d_joint.py',
+    '../_base_/schedules/adam_100e_linear-to-zero.py',
+    '../_base_/default_runtime.py'
+]
+model = dict(
+    data_preprocessor=dict(layout={{_base_.layout}}),
+    backbone=dict(
+        graph_cfg=dict(
+            _delete_=True,
+            layout={{_base_.graph_layout}},
+            mode='stgcn_spatial')),
+    decoder=dict(
+        graph_cfg=dict(
+            _delete_=True,
+            layout={{_base_.graph_layout}},
+            mode='stgcn_spatial')))
+clip_len = 200
+num_person = 1
+spatial_pipeline = [
+    dict(type='RandomRotation3D', max_angle=3.141592653589793 / 6),
+    dict(type='RandomShear', magnitude=1.0),
+    dict(type='RandomJointJitter', prob=0.2, sigma=0.01)
+]
+temporal_pipeline = [dict(type='TemporalMaskTail', keep_ratio=0.5)]
+train_pipeline = [
+    dict(type='SkeletonPreNormalize', layout={{_base_.layout}}),
+    dict(type='SkeletonStreamFeature', layout={{_base_.layout}}, feats='j'),
+    dict(type='UniformSampleFrames', clip_len=clip_len),
+    dict(type='PoseDecode'),
+    dict(
+        type='TwoViewSkeleton',
+        spatial_pipeline=spatial_pipeline,
+        temporal_pipeline=temporal_pipeline),
+    dict(type='FormatGCNInput', num_person=num_person),
+    dict(
+        type='PackActionInputs',
+        meta_keys=('frame_dir', 'sample_idx', 'temporal_mask'))
+]
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=True,
+    dataset=dict(pipeline=train_pipeline))
+# Pre-training only: evaluate the encoder with the evaluation protocols.
+val_dataloader = None
+val_evaluator = None
+test_dataloader = None
+test_evaluator = None
+default_hooks = dict(checkpoint=dict(save_best=None))

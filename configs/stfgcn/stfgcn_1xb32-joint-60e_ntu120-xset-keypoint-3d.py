@@ -1,0 +1,24 @@
+# STF-GCN (STF modules in every GCN) with STF's L_d + L_c + L_Gk
+# (SpatioTemporalFocusHead; L_e trains in its own model, stfgcn-ft-e_*),
+# trained from scratch, joint stream,
+# ntu120-xset, MS-G3D's recipe (see the schedule). STF's own flow fine-tunes
+# from the MS-G3D baseline: stfgcn-ft_*.
+_base_ = [
+    '../_base_/models/stfgcn.py', '../_base_/datasets/ntu120-xset_3d_joint.py',
+    '../_base_/schedules/sgd_nesterov_60e_step30-50_msg3d.py',
+    '../_base_/default_runtime.py'
+]
+model = dict(
+    cls_head=dict(num_classes=120),
+    stage_taps=dict(
+        prev=-2,
+        last=-1,
+        embed0='stages.0.gcn.stf_embed',
+        embed1='stages.1.gcn.stf_embed',
+        embed2='stages.2.gcn.stf_embed'),
+    aux_heads=dict(
+        stf=dict(
+            type='SpatioTemporalFocusHead',
+            losses=('divergence', 'coherence', 'adjacency'),
+            embedding_taps=('embed0', 'embed1', 'embed2'))))
+train_dataloader = dict(batch_size=32)
