@@ -7,5 +7,9 @@ _base_ = [
     '../_base_/schedules/sgd_nesterov_60e_step30-50_msg3d.py',
     '../_base_/default_runtime.py'
 ]
-model = dict(backbone=dict(use_stf=False), cls_head=dict(num_classes=120))
+model = dict(
+    backbone=dict(use_stf=False),
+    stage_taps=None,
+    aux_heads=None,
+    cls_head=dict(num_classes=120))
 train_dataloader = dict(batch_size=32)

@@ -3,15 +3,5 @@
 # and score, 2 persons, 300 frames repeat-padded), joint stream, MS-G3D's
 # Kinetics recipe (see the schedule). Its final checkpoint is the starting
 # point of stfgcn-ft_1xb32-joint-65e_kinetics400-skeleton-2d.py.
-_base_ = [
-    '../_base_/models/stfgcn.py',
-    '../_base_/datasets/kinetics400-skeleton_2d_joint.py',
-    '../_base_/schedules/sgd_nesterov_65e_step45-55_msg3d.py',
-    '../_base_/default_runtime.py'
-]
-model = dict(
-    data_preprocessor=dict(
-        layout={{_base_.layout}}, num_coords={{_base_.num_coords}}),
-    backbone=dict(graph_cfg=dict(layout='openpose'), use_stf=False),
-    cls_head=dict(num_classes=400))
-train_dataloader = dict(batch_size=32)
+_base_ = './stfgcn_1xb32-joint-65e_kinetics400-skeleton-2d.py'
+model = dict(backbone=dict(use_stf=False), stage_taps=None, aux_heads=None)

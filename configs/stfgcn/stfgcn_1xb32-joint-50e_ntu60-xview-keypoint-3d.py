@@ -8,17 +8,5 @@ _base_ = [
     '../_base_/schedules/sgd_nesterov_50e_step30-40_msg3d.py',
     '../_base_/default_runtime.py'
 ]
-model = dict(
-    cls_head=dict(num_classes=60),
-    stage_taps=dict(
-        prev=-2,
-        last=-1,
-        embed0='stages.0.gcn.stf_embed',
-        embed1='stages.1.gcn.stf_embed',
-        embed2='stages.2.gcn.stf_embed'),
-    aux_heads=dict(
-        stf=dict(
-            type='SpatioTemporalFocusHead',
-            losses=('divergence', 'coherence', 'adjacency'),
-            embedding_taps=('embed0', 'embed1', 'embed2'))))
+model = dict(cls_head=dict(num_classes=60))
 train_dataloader = dict(batch_size=32)

@@ -2,7 +2,8 @@
 # channels, temporal stride 2 at blocks 2 and 3, K = 3 disentangled
 # adjacency scales) with the STF modules' instance-dependent adjacency
 # G_k = alpha(beta(X)) in every GCN; MVC data BN; GCNHead classifier.
-# The MS-G3D baseline configs set backbone.use_stf=False.
+# The MS-G3D baseline configs set backbone.use_stf=False and drop the STF
+# losses.
 model = dict(
     type='MultiStreamRecognizer',
     # Joint stream on the NTU layout; stream configs override `stream`,
@@ -16,8 +17,18 @@ model = dict(
         use_stf=True),
     cls_head=dict(
         type='GCNHead', num_classes=60, in_channels=384, average_clips='prob'),
-    # ---- STF losses (L_e, L_d, L_c, L_Gk): wired in separately. ----------
-    # They go here as `aux_heads` plus `stage_taps` on the beta embeddings
-    # (STFGCN.stf_embedding_names: 'stages.{0,1,2}.gcn.stf_embed') and the
-    # last stage (-1) for the Grad-CAM focus Q.
-)
+    # STF's L_d + L_c + L_Gk (stf.md Eq. 4-5, L_Gk): the Grad-CAM focus of
+    # the last stage supervises the STF embeddings beta(X) of every stage.
+    # L_e trains in its own model (stfgcn-ft-e_*); the MS-G3D baseline
+    # (msg3d-k3_*) sets use_stf=False, stage_taps=None, aux_heads=None.
+    stage_taps=dict(
+        prev=-2,
+        last=-1,
+        embed0='stages.0.gcn.stf_embed',
+        embed1='stages.1.gcn.stf_embed',
+        embed2='stages.2.gcn.stf_embed'),
+    aux_heads=dict(
+        stf=dict(
+            type='SpatioTemporalFocusHead',
+            losses=('divergence', 'coherence', 'adjacency'),
+            embedding_taps=('embed0', 'embed1', 'embed2'))))
