@@ -1,6 +1,6 @@
 """Analysis of trained models and their test results: per-class accuracy,
-difficulty levels, confusion, feature embeddings, model complexity and training
-consumption (``tools/analysis/``).
+difficulty levels, confusion, feature embeddings, model complexity, training
+consumption and paired comparisons of arms over seeds (``tools/analysis/``).
 
 Plots and t-SNE need the optional analysis requirements
 (``requirements/analysis.txt``); everything else needs only the runtime ones.
@@ -16,6 +16,9 @@ from .errors import AnalysisError
 from .features import extract_features, load_features, save_features
 from .label_maps import LABEL_MAPS, class_names, load_label_map
 from .optional import MissingDependencyError, require
+from .paired import (ArmScores, PairedComparison, bootstrap_ci, compare_arms,
+                     detectable_effect, load_arms, mcnemar_exact, paired_power,
+                     paired_t, seeds_needed)
 from .per_class import accuracy_changes, group_accuracy, per_class_accuracy
 from .tables import markdown_table, write_tables
 
@@ -27,5 +30,8 @@ __all__ = [
     'row_normalize', 'top_confused_pairs', 'ambiguous_groups',
     'extract_features', 'save_features', 'load_features', 'select_samples',
     'align_features', 'tsne', 'model_complexity', 'measure_training',
-    'measure_in_subprocess', 'markdown_table', 'write_tables'
+    'measure_in_subprocess', 'markdown_table', 'write_tables', 'ArmScores',
+    'PairedComparison', 'load_arms', 'compare_arms', 'paired_t',
+    'bootstrap_ci', 'mcnemar_exact', 'paired_power', 'seeds_needed',
+    'detectable_effect'
 ]

@@ -236,3 +236,49 @@ def plot_embeddings(panels: Sequence[Tuple[np.ndarray, np.ndarray, str]],
         bbox_to_anchor=(0.5, -0.02 - 0.035 * (len(labels) // 5)))
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_paired_differences(result, path: str) -> str:
+    """Per-seed top-1 differences of a paired comparison with the mean and its
+    confidence intervals (``tools/analysis/compare_runs.py``).
+
+    Args:
+        result (PairedComparison): Output of
+            :func:`mmcsre.analysis.paired.compare_arms`.
+        path (str): Output PNG.
+    """
+    plt = pyplot()
+    base, method = result.names
+    diffs = np.asarray(result.diffs)
+    n = len(diffs)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.0 + 0.55 * n), 4.0))
+    x = np.arange(n)
+    colors = np.where(diffs >= 0, '#2e7d32', '#c62828')
+    ax.bar(x, diffs, color=colors, width=0.6)
+    t, boot = result.t_test, result.bootstrap
+    level = f'{100 * result.level:g}%'
+    ax.axhspan(
+        t['lo'],
+        t['hi'],
+        color='#1565c0',
+        alpha=0.15,
+        label=f'paired t {level} CI [{t["lo"]:+.2f}, {t["hi"]:+.2f}]')
+    for bound in (boot['lo'], boot['hi']):
+        ax.axhline(bound, color='#1565c0', linestyle=':', linewidth=1)
+    ax.plot([], [],
+            color='#1565c0',
+            linestyle=':',
+            label=f'bootstrap {level} CI [{boot["lo"]:+.2f}, '
+            f'{boot["hi"]:+.2f}]')
+    ax.axhline(
+        t['mean'],
+        color='#1565c0',
+        linewidth=1.5,
+        label=f'mean {t["mean"]:+.2f}')
+    ax.axhline(0, color='black', linewidth=0.8)
+    ax.set_xticks(x, labels=[f'seed {s}' for s in result.seeds])
+    ax.set_ylabel(f'top-1 difference (points): {method} minus {base}')
+    ax.set_title(f'{method} vs {base}, {n} paired seeds')
+    ax.legend(fontsize=8, loc='best')
+    fig.tight_layout()
+    return _save(fig, path)

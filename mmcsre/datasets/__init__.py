@@ -1,3 +1,4 @@
+from .indexed_repeat_dataset import IndexedRepeatDataset
 from .label_fraction import (add_label_fraction_splits, class_balanced_subsets,
                              fraction_split_name)
 from .skeleton_dataset import SkeletonDataset, load_skeleton_pickle
@@ -7,8 +8,8 @@ from .validation import (AnnotationError, select_split, validate_annotation,
                          validate_annotations)
 
 __all__ = [
-    'SkeletonDataset', 'SyntheticSkeletonDataset', 'load_skeleton_pickle',
-    'AnnotationError', 'validate_annotation', 'validate_annotations',
-    'select_split', 'add_label_fraction_splits', 'class_balanced_subsets',
-    'fraction_split_name'
+    'SkeletonDataset', 'SyntheticSkeletonDataset', 'IndexedRepeatDataset',
+    'load_skeleton_pickle', 'AnnotationError', 'validate_annotation',
+    'validate_annotations', 'select_split', 'add_label_fraction_splits',
+    'class_balanced_subsets', 'fraction_split_name'
 ]

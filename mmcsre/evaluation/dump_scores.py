@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import MessageHub
 
 SCORE_SPACES = ('prob', 'logit')
 
@@ -35,8 +36,15 @@ class DumpSkeletonScores(BaseMetric):
     'prob' | 'logit', 'classes': list[str] | None}``, rows in dataset
     order, so runs of different streams can be fused by id.
 
+    As a validation metric it can keep one dump per evaluation:
+    ``{iter}`` and ``{epoch}`` in ``out_file`` are replaced by the training
+    iterations and epochs completed (e.g. ``WORK_DIR/val/iter_{iter}.pkl``),
+    which is how ``tools/run_sweep.py`` scores a run by its last k
+    evaluations.
+
     Args:
-        out_file (str): Output ``.pkl`` path.
+        out_file (str): Output ``.pkl`` path, optionally with ``{iter}`` /
+            ``{epoch}`` placeholders.
         score_space (str): ``'prob'`` if the head averages softmax
             probabilities (``average_clips='prob'``), ``'logit'`` for raw or
             averaged logits. Defaults to ``'prob'``.
@@ -61,6 +69,17 @@ class DumpSkeletonScores(BaseMetric):
         self.out_file = out_file
         self.score_space = score_space
 
+    def resolved_out_file(self) -> str:
+        """``out_file`` with ``{iter}`` / ``{epoch}`` filled in: the training
+        iterations / epochs completed when a validation during training runs
+        (the message hub holds the index of the last one started)."""
+        if '{' not in self.out_file:
+            return self.out_file
+        hub = MessageHub.get_current_instance()
+        return self.out_file.format(
+            iter=int(hub.get_info('iter', -1)) + 1,
+            epoch=int(hub.get_info('epoch', -1)) + 1)
+
     def process(self, data_batch: Any, data_samples: Sequence[Dict]) -> None:
         """Keep id, score and label of each sample of the batch."""
         for sample in data_samples:
@@ -84,6 +103,7 @@ class DumpSkeletonScores(BaseMetric):
             labels=np.array([r['label'] for r in results], dtype=np.int64),
             score_space=self.score_space,
             classes=None if classes is None else list(classes))
-        mmengine.mkdir_or_exist(osp.dirname(osp.abspath(self.out_file)))
-        mmengine.dump(dump, self.out_file)
+        out_file = self.resolved_out_file()
+        mmengine.mkdir_or_exist(osp.dirname(osp.abspath(out_file)))
+        mmengine.dump(dump, out_file)
         return {}

@@ -108,3 +108,30 @@ def test_test_only_run_is_left_alone():
     model = _model()
     MemoryBankInitHook().before_run(_runner(model, None))
     assert model.cls_head.banks.spatial.num_samples == 0
+
+
+def test_indexed_repeat_dataset_gives_one_slot_per_repeated_index(dataset):
+    # The official CSRE regime: times x N slots, labels tiled.
+    model = _model(num_joints=25, num_frames=8)
+    repeated = DATASETS.build(
+        dict(type='IndexedRepeatDataset', dataset=dataset, times=3))
+    MemoryBankInitHook().before_run(_runner(model, repeated))
+    assert model.cls_head.banks.spatial.num_samples == 3 * len(dataset) == 60
+    sample = repeated[len(dataset) + 5]['data_samples']
+    assert sample.sample_idx == len(dataset) + 5
+    assert sample.base_sample_idx == 5
+    assert sample.frame_dir == dataset[5]['data_samples'].frame_dir
+
+
+def test_indexed_repeat_dataset_needs_packed_samples():
+    init_default_scope('mmaction')
+    raw = DATASETS.build(
+        dict(
+            type='SyntheticSkeletonDataset',
+            split='train',
+            train_per_class=1,
+            pipeline=[]))
+    repeated = DATASETS.build(
+        dict(type='IndexedRepeatDataset', dataset=raw, times=2))
+    with pytest.raises(TypeError, match='PackActionInputs'):
+        repeated[0]

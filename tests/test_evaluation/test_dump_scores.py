@@ -105,3 +105,21 @@ def test_rejects_bad_score_space(tmp_path, space):
 def test_rejects_non_pkl_out_file(tmp_path, name):
     with pytest.raises(ValueError, match=r'out_file must end with \.pkl'):
         DumpSkeletonScores(out_file=str(tmp_path / name))
+
+
+def test_one_dump_per_validation_with_placeholders(tmp_path):
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('test_dump_placeholders')
+    metric = DumpSkeletonScores(
+        out_file=str(tmp_path / 'val' / 'iter_{iter}_epoch_{epoch}.pkl'))
+    for last_iter in (63, 127):  # the hub holds the last iteration started
+        hub.update_info('iter', last_iter)
+        hub.update_info('epoch', 0)
+        metric.process(None, [sample_v12(i) for i in range(3)])
+        metric.evaluate(size=3)
+    written = sorted(p.name for p in (tmp_path / 'val').iterdir())
+    assert written == ['iter_128_epoch_1.pkl', 'iter_64_epoch_1.pkl']
+    assert load(tmp_path / 'val' / 'iter_64_epoch_1.pkl')['scores'].shape \
+        == (3, 3)
+    plain = DumpSkeletonScores(out_file=str(tmp_path / 'plain.pkl'))
+    assert plain.resolved_out_file() == str(tmp_path / 'plain.pkl')

@@ -9,13 +9,18 @@ from mmengine.runner import BaseLoop
 from torch.nn.modules.lazy import LazyModuleMixin
 
 from mmcsre.models.memory import ContrastiveMemoryBank
+from mmcsre.utils import preserve_global_rng
 
 
 def base_dataset(dataset):
     """Unwrap mmengine dataset wrappers (RepeatDataset, ClassBalancedDataset
     and the like) down to the dataset whose ``sample_idx`` the samples
-    carry."""
-    while hasattr(dataset, 'dataset') and not hasattr(dataset, 'datasets'):
+    carry: the innermost one, or the first wrapper that sets its own index
+    (``carries_own_index``, e.g. :class:`IndexedRepeatDataset`)."""
+    while hasattr(
+            dataset,
+            'dataset') and not hasattr(dataset, 'datasets') and not getattr(
+                dataset, 'carries_own_index', False):
         dataset = dataset.dataset
     if hasattr(dataset, 'datasets'):
         raise TypeError('memory banks index samples by sample_idx, which a '
@@ -37,10 +42,12 @@ class MemoryBankInitHook(Hook):
     and materialise lazy head layers.
 
     Banks with ``num_samples=None`` are allocated; banks with a size are
-    checked, and a mismatch is an error. Heads whose layer sizes depend on the
-    feature map (``STFDHead`` without ``num_joints``/``num_frames``) get one
-    forward pass of the backbone on the first training sample, in eval mode and
-    without gradients, so weight initialisation, checkpoint loading and the
+    checked, and a mismatch is an error. Under a plain ``RepeatDataset`` a bank
+    has one slot per base sample; under :class:`IndexedRepeatDataset` one per
+    repeated index (the official CSRE regime). Heads whose layer sizes depend
+    on the feature map (``STFDHead`` without ``num_joints``/``num_frames``) get
+    one forward pass of the backbone on the first training sample, in eval mode
+    and without gradients, so weight initialisation, checkpoint loading and the
     optimizer see real parameters. Runs in ``before_run``: after the data and
     optimizer are built, before weights are initialised and before a checkpoint
     is loaded or resumed. Models without banks are left alone.
@@ -77,7 +84,9 @@ class MemoryBankInitHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            with torch.no_grad():
+            # The random pipeline must not shift the augmentation draws of
+            # the run: a lazy head's run stays paired with its baseline.
+            with torch.no_grad(), preserve_global_rng():
                 data = model.data_preprocessor(
                     pseudo_collate([dataset[0]]), training=False)
                 feats, _ = model.extract_feat(data['inputs'])

@@ -7,6 +7,7 @@ import torch.nn as nn
 from mmaction.models.heads import GCNHead
 from mmaction.registry import MODELS
 
+from mmcsre.utils import preserve_global_rng
 from .utils import gt_labels_of, sample_indices_of
 
 CONTRASTS = ('spatial', 'temporal', 'global')
@@ -119,6 +120,19 @@ class STFDHead(GCNHead):
         self.loss_weights = {c: 1.0 for c in contrast}
         self.loss_weights.update(loss_weights or {})
         reduced = in_channels // reduction
+        # Built without moving the global random streams: the same seed then
+        # gives the same backbone and classifier as the GCNHead baseline.
+        with preserve_global_rng():
+            self._build_training_parts(in_channels, reduced, feat_dim,
+                                       num_joints, num_frames, memory_bank)
+
+    def _build_training_parts(self, in_channels: int, reduced: int,
+                              feat_dim: int, num_joints: Optional[int],
+                              num_frames: Optional[int],
+                              memory_bank: Dict) -> None:
+        """Build the decomposition layers and one bank per contrast; banks
+        without a ``seed`` get distinct ones derived from one draw."""
+        base_seed = int(torch.randint(2**31 - len(self.contrast), ()))
         branches = dict(
             spatial=lambda: _FlattenProject(in_channels, reduced, feat_dim,
                                             num_joints),
@@ -127,12 +141,13 @@ class STFDHead(GCNHead):
             global_=lambda: nn.Linear(in_channels, feat_dim))
         self.decompose = nn.ModuleDict(
             {self._key(c): branches[self._key(c)]()
-             for c in contrast})
-        self.banks = nn.ModuleDict({
-            self._key(c):
-            MODELS.build(dict(memory_bank, feat_dim=feat_dim))
-            for c in contrast
-        })
+             for c in self.contrast})
+        self.banks = nn.ModuleDict()
+        for i, name in enumerate(self.contrast):
+            cfg = dict(memory_bank, feat_dim=feat_dim)
+            if cfg.get('seed') is None:
+                cfg['seed'] = base_seed + i
+            self.banks[self._key(name)] = MODELS.build(cfg)
 
     @staticmethod
     def _key(name: str) -> str:

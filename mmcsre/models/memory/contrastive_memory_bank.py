@@ -7,7 +7,10 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
+from mmcsre.utils import preserve_global_rng
+
 SAMPLINGS = ('H', 'R', 'R+H')
+ANCHOR_RULES = ('available', 'complete')
 # Masked-out similarities: finite (an all-masked row must not give NaN
 # gradients through logsumexp) but far below any cosine / temperature.
 _MASKED = -1e4
@@ -92,10 +95,12 @@ class ContrastiveMemoryBank(BaseModule):
     drawn uniformly without replacement. Every selected positive forms one
     row ``[s+, s- of one negative set] / tau`` per negative set, target 0;
     the loss is the mean over all rows. This is standard InfoNCE with
-    ``exp`` -- csre.txt Eq. 8-9 lost the exponentials in print. An anchor
-    with fewer candidates than asked uses all it has, and is skipped only
-    without any positive or negative; ``last_num_valid`` counts the anchors
-    that contributed.
+    ``exp`` -- csre.txt Eq. 8-9 lost the exponentials in print. With
+    ``anchor_rule='available'`` an anchor with fewer candidates than asked
+    uses all it has, and is skipped only without any positive or negative;
+    ``'complete'`` skips it until the bank holds full candidate sets
+    (the official code's rule). ``last_num_valid`` counts the anchors that
+    contributed.
 
     The loss is computed against the bank as it was before the batch; then
     the detached, normalised features are written at ``indices`` (gathered
@@ -119,10 +124,23 @@ class ContrastiveMemoryBank(BaseModule):
         pos_sampling (str): 'H' (hard), 'R' (random) or 'R+H'
             (csre.txt Table 6). Defaults to 'H'.
         neg_sampling (str): 'H', 'R' or 'R+H'. Defaults to 'R+H'.
+        anchor_rule (str): Which anchors contribute. ``'available'``: every
+            anchor with at least one positive and one negative, using as many
+            candidates as exist (fewer than asked while the bank is sparse).
+            ``'complete'``: only anchors whose bank holds at least as many
+            positives and negatives as each sampled set asks for, as the
+            official CSRE code does. Defaults to ``'available'``.
+        relative_counts (bool): Read ``num_hard_pos``, ``num_hard_neg``,
+            ``num_rand_neg`` and ``num_rand_pos`` as fractions of the bank
+            size L (each rounded, at least 1), so one config scales the
+            candidate sets to datasets of any size. The official NW-UCLA
+            regime (128 / 512 of 5,100 slots) is 0.025 / 0.1. Defaults to
+            False.
         seed (int, optional): Seed of the random draws; with the write
             counter it forms a buffer, so a resumed run draws exactly what
-            an uninterrupted one would. None takes one from torch's global
-            generator (seeded by the runner). Defaults to None.
+            an uninterrupted one would. None derives one from torch's global
+            generator without advancing it (builds stay paired with the
+            baseline's). Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -136,6 +154,8 @@ class ContrastiveMemoryBank(BaseModule):
                  temperature: float = 0.8,
                  pos_sampling: str = 'H',
                  neg_sampling: str = 'R+H',
+                 anchor_rule: str = 'available',
+                 relative_counts: bool = False,
                  seed: Optional[int] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -144,6 +164,19 @@ class ContrastiveMemoryBank(BaseModule):
             if value not in SAMPLINGS:
                 raise ValueError(f'{name} must be one of {SAMPLINGS}, got '
                                  f'{value!r}')
+        if anchor_rule not in ANCHOR_RULES:
+            raise ValueError(f'anchor_rule must be one of {ANCHOR_RULES}, '
+                             f'got {anchor_rule!r}')
+        # only the counts the sampling strategies use
+        counts = [
+            c for c, used in ((num_hard_pos, 'H' in pos_sampling),
+                              (num_rand_pos, 'R' in pos_sampling),
+                              (num_hard_neg, 'H' in neg_sampling),
+                              (num_rand_neg, 'R' in neg_sampling)) if used
+        ]
+        if relative_counts and not all(0 <= c <= 1 for c in counts):
+            raise ValueError('with relative_counts=True the candidate counts '
+                             f'are fractions in [0, 1], got {counts}')
         if not (('H' in pos_sampling and num_hard_pos > 0) or
                 ('R' in pos_sampling and num_rand_pos > 0)):
             raise ValueError('no positives would be sampled: check '
@@ -162,11 +195,14 @@ class ContrastiveMemoryBank(BaseModule):
         self.temperature = temperature
         self.pos_sampling = pos_sampling
         self.neg_sampling = neg_sampling
+        self.anchor_rule = anchor_rule
+        self.relative_counts = relative_counts
         self.register_buffer('feats', torch.zeros(0, feat_dim))
         self.register_buffer('labels', torch.zeros(0, dtype=torch.long))
         self.register_buffer('filled', torch.zeros(0, dtype=torch.bool))
         if seed is None:
-            seed = int(torch.randint(2**31 - 1, ()))
+            with preserve_global_rng():
+                seed = int(torch.randint(2**31 - 1, ()))
         self.register_buffer('seed', torch.tensor(seed, dtype=torch.long))
         self.register_buffer('num_updates', torch.zeros((), dtype=torch.long))
         self.last_num_valid = torch.zeros((), dtype=torch.long)
@@ -216,6 +252,20 @@ class ContrastiveMemoryBank(BaseModule):
                 f'slots, this bank has {self.num_samples}')
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def _count(self, value: float) -> int:
+        """A candidate count: ``value`` itself, or with ``relative_counts``
+        that fraction of the bank's slots (at least 1 when nonzero)."""
+        if not self.relative_counts:
+            return int(value)
+        return max(1, round(value * self.num_samples)) if value > 0 else 0
+
+    def _required(self, strategy: str, num_hard: float,
+                  num_rand: float) -> int:
+        """Candidates the largest sampled set of ``strategy`` asks for."""
+        need = [self._count(num_hard)] if 'H' in strategy else []
+        need += [self._count(num_rand)] if 'R' in strategy else []
+        return max(need)
+
     @staticmethod
     def _select(score: torch.Tensor, mask: torch.Tensor, k: int,
                 largest: bool) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -237,6 +287,7 @@ class ContrastiveMemoryBank(BaseModule):
         """Index sets (each (B, k) indices, (B, k) validity) to contrast;
         ``stream`` keeps the positive and negative random draws apart."""
         sets = []
+        num_hard, num_rand = self._count(num_hard), self._count(num_rand)
         if 'H' in strategy and num_hard > 0:
             sets.append(self._select(sim, mask, num_hard, hard_largest))
         if 'R' in strategy and num_rand > 0:
@@ -297,11 +348,12 @@ class ContrastiveMemoryBank(BaseModule):
             slots != indices.unsqueeze(1))
         return slots, valid
 
-    def _sample_positives(self, sim: torch.Tensor, labels: torch.Tensor,
-                          indices: torch.Tensor
-                          ) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+    def _sample_positives(
+        self, sim: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor
+    ) -> Tuple[List[Tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
         """Positive sets as bank slots, selected among the slots of each
-        anchor's class only (a small part of the bank)."""
+        anchor's class only (a small part of the bank); also the (B, ) number
+        of positive candidates per anchor."""
         slots, mask = self._class_slots(labels, indices)
         sets = self._sample(
             sim.gather(1, slots),
@@ -310,7 +362,7 @@ class ContrastiveMemoryBank(BaseModule):
             self.num_hard_pos,
             self.num_rand_pos,
             hard_largest=False)
-        return [(slots.gather(1, idx), ok) for idx, ok in sets]
+        return [(slots.gather(1, idx), ok) for idx, ok in sets], mask.sum(1)
 
     def _generator(self, device: torch.device, stream: int) -> torch.Generator:
         """A generator seeded by (seed, update count, rank, stream)."""
@@ -365,7 +417,7 @@ class ContrastiveMemoryBank(BaseModule):
         rows = torch.arange(B, device=query.device)
         with torch.no_grad():
             sim = query @ self.feats.t()  # (B, L), no autograd graph
-            pos_sets = self._sample_positives(sim, labels, indices)
+            pos_sets, num_pos = self._sample_positives(sim, labels, indices)
             # Negatives: every filled slot of another class.
             neg = labels.unsqueeze(1) != self.labels.unsqueeze(0)
             if not bool(self.filled.all()):
@@ -381,6 +433,12 @@ class ContrastiveMemoryBank(BaseModule):
                 stream=1)
             # A set holds a valid candidate iff its row has any.
             anchor_ok = pos_sets[0][1].any(1) & neg_sets[0][1].any(1)
+            if self.anchor_rule == 'complete':
+                anchor_ok &= num_pos >= self._required(self.pos_sampling,
+                                                       self.num_hard_pos,
+                                                       self.num_rand_pos)
+                anchor_ok &= neg.sum(1) >= self._required(
+                    self.neg_sampling, self.num_hard_neg, self.num_rand_neg)
             self.last_num_valid = anchor_ok.sum()
             sets = pos_sets + neg_sets
             sizes = [idx.shape[1] for idx, _ in sets]
@@ -436,4 +494,6 @@ class ContrastiveMemoryBank(BaseModule):
                 f'pos={self.pos_sampling}(hard={self.num_hard_pos}, '
                 f'rand={self.num_rand_pos}), neg={self.neg_sampling}('
                 f'hard={self.num_hard_neg}, rand={self.num_rand_neg}), '
-                f'temperature={self.temperature}')
+                f'temperature={self.temperature}, '
+                f'anchor_rule={self.anchor_rule}, '
+                f'relative_counts={self.relative_counts}')

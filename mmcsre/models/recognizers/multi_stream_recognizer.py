@@ -9,6 +9,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModel
 from mmengine.structures import LabelData
 
+from mmcsre.utils import preserve_global_rng
 from .stream_fusion import StreamFusion
 
 
@@ -93,10 +94,13 @@ class MultiStreamRecognizer(RecognizerGCN):
             names = [n for n in modules if n and n.count('.') < 2]
             raise KeyError(f'stage_taps name unknown backbone module(s) '
                            f'{missing}; available include {names[:40]}')
-        self.aux_heads = nn.ModuleDict({
-            k: MODELS.build(v)
-            for k, v in (aux_heads or {}).items()
-        })
+        # Training-only heads leave the global random streams untouched, so
+        # the same seed initialises the same backbone with or without them.
+        with preserve_global_rng():
+            self.aux_heads = nn.ModuleDict({
+                k: MODELS.build(v)
+                for k, v in (aux_heads or {}).items()
+            })
 
     def _init_fused(self,
                     streams: Sequence[Dict],

@@ -162,9 +162,9 @@ class SampleSpy:
             return sets
 
         def spy_pos(bank, *args, **kwargs):
-            sets = original_pos(bank, *args, **kwargs)
+            sets, num_candidates = original_pos(bank, *args, **kwargs)
             record('pos', sets)
-            return sets
+            return sets, num_candidates
 
         monkeypatch.setattr(ContrastiveMemoryBank, '_sample', spy)
         monkeypatch.setattr(ContrastiveMemoryBank, '_sample_positives',
@@ -877,3 +877,110 @@ def test_random_subset_is_uniform_without_replacement(monkeypatch, density,
     dof = len(cand) - 1
     assert chi2 < dof + 6 * (2 * dof)**0.5, chi2
     assert counts[~mask[0]].sum() == 0
+
+
+# --------------------------------------------------------------------------
+# Official regime: the anchor rule and candidate counts relative to the bank
+# --------------------------------------------------------------------------
+def hand_built_bank(**cfg):
+    """12 filled slots: class 0 in slots 0-2, class 1 in slots 3-11."""
+    bank = ContrastiveMemoryBank(12, 4, **cfg)
+    bank.feats.copy_(
+        F.normalize(
+            torch.randn(12, 4, generator=torch.Generator().manual_seed(0)),
+            dim=1))
+    bank.labels.copy_(torch.tensor([0] * 3 + [1] * 9))
+    bank.filled.fill_(True)
+    return bank
+
+
+@pytest.mark.parametrize('rule, expected', [('available', 2), ('complete', 1)])
+def test_anchor_rule_on_a_hand_built_bank(rule, expected):
+    # Candidates asked: 3 hard positives, 3 hard + 3 random negatives.
+    # The class-0 anchor (slot 0) has 2 positives (slots 1, 2; not itself)
+    # and 9 negatives; the class-1 anchor (slot 3) 8 positives, 3
+    # negatives. 'complete' drops the class-0 anchor only.
+    bank = hand_built_bank(
+        num_hard_pos=3,
+        num_hard_neg=3,
+        num_rand_neg=3,
+        anchor_rule=rule,
+        seed=0)
+    feats = torch.randn(2, 4, requires_grad=True)
+    loss = bank(feats, torch.tensor([0, 1]), torch.tensor([0, 3]))
+    assert int(bank.last_num_valid) == expected
+    assert loss.requires_grad and torch.isfinite(loss)
+
+
+def test_complete_rule_waits_for_full_negative_sets():
+    bank = hand_built_bank(
+        num_hard_pos=1,
+        num_hard_neg=4,
+        num_rand_neg=0,
+        neg_sampling='H',
+        anchor_rule='complete',
+        seed=0)
+    # class 1 anchors see 3 negatives (< 4): skipped; class 0 see 9
+    bank(torch.randn(2, 4), torch.tensor([1, 0]), torch.tensor([4, 1]))
+    assert int(bank.last_num_valid) == 1
+    loss = bank(torch.randn(1, 4), torch.tensor([1]), torch.tensor([5]))
+    assert int(bank.last_num_valid) == 0 and float(loss) == 0.0
+
+
+def test_complete_rule_equals_available_when_sets_are_full():
+    cfg = dict(num_hard_pos=2, num_hard_neg=2, num_rand_neg=2, seed=3)
+    feats = torch.randn(2, 4)
+    args = (torch.tensor([0, 1]), torch.tensor([0, 3]))
+    losses = [
+        hand_built_bank(anchor_rule=rule, **cfg)(feats, *args)
+        for rule in ('available', 'complete')
+    ]
+    assert torch.equal(losses[0], losses[1])
+
+
+def test_relative_counts_scale_with_the_bank():
+    bank = ContrastiveMemoryBank(
+        5100,
+        4,
+        num_hard_pos=0.025,
+        num_hard_neg=0.1,
+        num_rand_neg=0.1,
+        relative_counts=True,
+        seed=0)
+    assert [bank._count(c) for c in (0.025, 0.1, 0.0)] == [128, 510, 0]
+    small = ContrastiveMemoryBank(
+        12,
+        4,
+        num_hard_pos=0.01,
+        num_hard_neg=0.5,
+        num_rand_neg=0.5,
+        relative_counts=True,
+        seed=0)
+    assert small._count(0.01) == 1  # at least one when asked for any
+    # relative to 12 slots: 0.25 * 12 = 3 positives wanted, the class-0
+    # anchor has 2
+    bank = hand_built_bank(
+        num_hard_pos=0.25,
+        num_hard_neg=0.25,
+        num_rand_neg=0.25,
+        relative_counts=True,
+        anchor_rule='complete',
+        seed=0)
+    bank(torch.randn(2, 4), torch.tensor([0, 1]), torch.tensor([0, 3]))
+    assert int(bank.last_num_valid) == 1
+    assert 'relative_counts=True' in bank.extra_repr()
+
+
+def test_regime_options_are_validated():
+    with pytest.raises(ValueError, match='anchor_rule'):
+        ContrastiveMemoryBank(4, 4, anchor_rule='all')
+    with pytest.raises(ValueError, match='fractions'):
+        ContrastiveMemoryBank(4, 4, num_hard_pos=128, relative_counts=True)
+
+
+def test_bank_seed_draw_leaves_the_global_rng_alone():
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    ContrastiveMemoryBank(4, 4)  # seed=None: derived without drawing
+    assert torch.equal(torch.rand(3), expected)
