@@ -47,8 +47,8 @@ EPOCHS = 65
 
 
 def build(config: str, width: int = 0):
-    """Model and optimiser of a config; ``width`` > 0 narrows the backbone
-    to that base width (same operators)."""
+    """Model and optimiser of a config; ``width`` > 0 narrows the backbone to
+    that base width (same operators)."""
     cfg = Config.fromfile(config)
     if width:
         cfg.model.backbone.base_channels = width

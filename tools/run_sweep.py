@@ -213,8 +213,8 @@ def train_command(run: Run, args: argparse.Namespace) -> List[str]:
 
 
 def innermost_dataset(cfg, key: str) -> str:
-    """Dotted path of the dataset that a loader's wrappers (repeats,
-    class balancing) finally wrap."""
+    """Dotted path of the dataset that a loader's wrappers (repeats, class
+    balancing) finally wrap."""
     path, dataset = f'{key}.dataset', cfg[key]['dataset']
     while isinstance(dataset.get('dataset'), dict):
         path, dataset = path + '.dataset', dataset['dataset']

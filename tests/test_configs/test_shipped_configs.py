@@ -73,9 +73,9 @@ def _fake_pickle(path, ds_cfg, num_classes, val_split):
 
 
 def _unwrap(ds_cfg):
-    """The dataset inside RepeatDataset wrappers (CTR-GCN's NW-UCLA recipe
-    repeats the training set 5 times per epoch)."""
-    while ds_cfg.type == 'RepeatDataset':
+    """The dataset inside repeat wrappers (CTR-GCN's NW-UCLA recipe repeats the
+    training set 5 times per epoch; IndexedRepeatDataset as well)."""
+    while 'dataset' in ds_cfg:
         ds_cfg = ds_cfg.dataset
     return ds_cfg
 
@@ -208,7 +208,7 @@ def test_paper_recipe(path):
     train_ds = _unwrap(cfg.train_dataloader.dataset)
     clip = [
         t.clip_len for t in train_ds.pipeline
-        if t.type == 'UniformSampleFrames'
+        if t.type in ('UniformSampleFrames', 'SortedResampleFrames')
     ]
     kinetics = 'kinetics400' in path  # STF's T=300 (stf.md)
     assert clip == [52 if nwucla else 300 if kinetics else 64]

@@ -23,11 +23,18 @@ STREAM_WORDS = {
 
 
 def joint_configs(root: str = REPO) -> list:
-    """Every joint-stream config under ``configs/`` (not ``_base_``)."""
+    """Every joint-stream config under ``configs/`` (not ``_base_``) that has
+    stream siblings.
+
+    Configs on the official NW-UCLA pipeline (``*_nwucla-official-*``) have
+    none: it makes joints relative to the spine, and bones and motions need
+    absolute joints.
+    """
     paths = glob.glob(osp.join(root, 'configs', '**', '*.py'), recursive=True)
     return sorted(p for p in paths
                   if '-joint-' in osp.basename(p) and '-joint-motion-' not in
-                  osp.basename(p) and '_base_' not in p.split(osp.sep))
+                  osp.basename(p) and '_base_' not in p.split(osp.sep)
+                  and '_nwucla-official-' not in osp.basename(p))
 
 
 def stream_configs(joint_path: str) -> Dict[str, str]:
