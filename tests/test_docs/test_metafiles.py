@@ -12,7 +12,7 @@ from helpers import REPO_ROOT
 METHODS_DIR = osp.join(REPO_ROOT, 'docs', 'methods')
 README_SECTIONS = ('## Abstract', '## Usage', '## Results', '## Citation')
 MODEL_KEYS = ('Name', 'Config', 'In Collection', 'Metadata')
-METADATA_KEYS = ('Architecture', 'Batch Size', 'Epochs', 'Training Data',
+METADATA_KEYS = ('Architecture', 'Batch Size', 'Training Data',
                  'Training Resources')
 RESULT_KEYS = ('Dataset', 'Task', 'Metrics')
 
@@ -60,6 +60,9 @@ def test_metafile_schema(rel, metafile):
         assert model['Name'] == osp.splitext(osp.basename(config))[0], where
         for key in METADATA_KEYS:
             assert key in model['Metadata'], f'{where} lacks Metadata.{key}'
+        # the schedule's length: epochs, or iterations (the paired sweeps)
+        assert 'Epochs' in model['Metadata'] or \
+            'Iterations' in model['Metadata'], f'{where}: no schedule length'
         for key, unit in (('Parameters', 'M'), ('FLOPs', 'G')):
             value = model['Metadata'].get(key)
             assert value is None or re.fullmatch(rf'\d+\.\d+{unit}', value), \

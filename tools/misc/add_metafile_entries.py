@@ -24,7 +24,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from build_docs import REPO_ROOT, load_metafiles  # noqa: E402
 
 NAME = re.compile(r'(?P<family>[^_]+)_(?P<gpus>\d+)xb(?P<batch>\d+)-'
-                  r'(?P<stream>.+?)-(?P<epochs>\d+)e_(?P<data>.+)')
+                  r'(?P<stream>.+?)-(?:(?P<epochs>\d+)e|(?P<iters>\d+)it)_'
+                  r'(?P<data>.+)')
 DATASETS = (('nwucla', 'NW-UCLA'), ('ntu60-xsub', 'NTU60-XSub-3D'),
             ('ntu60-xview', 'NTU60-XView-3D'),
             ('ntu120-xsub', 'NTU120-XSub-3D'), ('ntu120-xset',
@@ -88,15 +89,17 @@ def new_entry(config: str, collection: str,
         match['stream'],
         'Batch Size':
         int(match['batch']),
-        'Epochs':
-        int(match['epochs']),
         'Training Data':
         data,
         'Training Resources':
         f'{gpus} GPU' + ('s' if gpus > 1 else ''),
     })
-    order = ('Architecture', 'Modality', 'Batch Size', 'Epochs', 'Parameters',
-             'FLOPs', 'Training Data', 'Training Resources')
+    if match['epochs']:
+        meta['Epochs'] = int(match['epochs'])
+    else:
+        meta['Iterations'] = int(match['iters'])
+    order = ('Architecture', 'Modality', 'Batch Size', 'Epochs', 'Iterations',
+             'Parameters', 'FLOPs', 'Training Data', 'Training Resources')
     return {
         'Name': name,
         'Config': config,

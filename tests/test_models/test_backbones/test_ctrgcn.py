@@ -241,7 +241,7 @@ def test_flops_match_the_paper():
 
 
 def _unwrap(ds_cfg):
-    while ds_cfg.type == 'RepeatDataset':
+    while 'dataset' in ds_cfg:
         ds_cfg = ds_cfg.dataset
     return ds_cfg
 
@@ -273,7 +273,8 @@ def test_config_builds_with_matching_head(path):
     # CTR-GCN's NW-UCLA recipe (the feeder's `repeat: 5`); the CPU-budget
     # `-small` variant shares the ST-GCN budget instead.
     if nwucla and '-small' not in path:
-        assert cfg.train_dataloader.dataset.type == 'RepeatDataset'
+        assert cfg.train_dataloader.dataset.type in ('RepeatDataset',
+                                                     'IndexedRepeatDataset')
         assert cfg.train_dataloader.dataset.times == 5
         assert cfg.optim_wrapper.optimizer.weight_decay == 1e-4
     if 'csre' not in path:
@@ -281,7 +282,7 @@ def test_config_builds_with_matching_head(path):
     # The eagerly built STFD head matches the backbone's output map.
     clip_len, = [
         t.clip_len for t in train_ds.pipeline
-        if t.type == 'UniformSampleFrames'
+        if t.type in ('UniformSampleFrames', 'SortedResampleFrames')
     ]
     num_person, = [
         t.num_person for t in train_ds.pipeline if t.type == 'FormatGCNInput'
