@@ -1,8 +1,11 @@
 """Fuse per-sample score dumps of several streams (or models).
 
 Samples are matched by id (``frame_dir``); duplicated or mismatched ids,
-differing labels or class counts are errors, never a silent misalignment.
-Each dump is converted to the fusion score space first.
+differing labels, class counts or class names (the dumps' ``classes``) and
+NaN/inf scores are errors, never a silent misalignment. Each dump is
+converted to the fusion score space first. Dumps are read with
+:func:`mmcsre.fileio.safe_pickle_load`: a pickle that names anything but
+plain containers, numbers, strings and numpy arrays is refused, never run.
 
 Examples::
 
@@ -17,14 +20,14 @@ Examples::
 import argparse
 import json
 import os.path as osp
+from typing import List, Optional
 
-import mmengine
-
-from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError, fuse,
+from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError,
+                                      check_classes, fuse, load_score_dump,
                                       markdown_table)
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('dumps', nargs='+', help='tools/test.py --dump files')
     group = parser.add_mutually_exclusive_group()
@@ -43,7 +46,7 @@ def main() -> None:
         help='score space to fuse in (default: prob)')
     parser.add_argument('--out-md', help='write the table as markdown')
     parser.add_argument('--out-json', help='write the table as JSON')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     if args.preset:
         weights = WEIGHT_PRESETS[args.preset]
@@ -54,8 +57,9 @@ def main() -> None:
     ]
     if len(names) != len(args.dumps):
         raise FusionError(f'{len(names)} names for {len(args.dumps)} dumps')
-    result = fuse([mmengine.load(p) for p in args.dumps], weights, names,
-                  args.space)
+    dumps = [load_score_dump(p) for p in args.dumps]
+    check_classes(dumps, args.dumps)  # quoting the files, not the names
+    result = fuse(dumps, weights, names, args.space)
     table = markdown_table(result['rows'])
     print(f'{len(result["labels"])} samples, fused in {args.space} space\n')
     print(table)

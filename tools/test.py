@@ -8,13 +8,20 @@ Example::
     python tools/test.py work_dirs/x/fused_4s.py --dump fused.pkl
 """
 import argparse
+import contextlib
 import os
 import os.path as osp
+from typing import Iterator
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import get_rank
 from mmengine.runner import Runner
 
 import mmcsre  # noqa: F401  (registers modules, applies compat fixes)
+from mmcsre.datasets import AnnotationError
+from mmcsre.engine import prepare_distributed
+from mmcsre.utils import (CheckpointError, check_annotation_files,
+                          require_file, run_cli)
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,7 +36,8 @@ def parse_args() -> argparse.Namespace:
         '--dump',
         type=str,
         help='write per-sample class scores, keyed by frame_dir, to this '
-        '.pkl file (see mmcsre.evaluation.DumpSkeletonScores)')
+        '.pkl file (see mmcsre.evaluation.DumpSkeletonScores); a bare file '
+        'name goes into the work dir')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -73,7 +81,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.dump is not None:
         dump = dict(
             type='DumpSkeletonScores',
-            out_file=args.dump,
+            out_file=dump_path(args.dump, cfg.work_dir),
             score_space=score_space_of(cfg))
         evaluator = cfg.test_evaluator
         if isinstance(evaluator, (list, tuple)):
@@ -85,13 +93,47 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def dump_path(dump: str, work_dir: str) -> str:
+    """``--dump`` as written: a bare file name goes into the work dir."""
+    return osp.join(work_dir, dump) if not osp.dirname(dump) else dump
+
+
+@contextlib.contextmanager
+def keep_config_dump(cfg: Config, config_file: str) -> Iterator[None]:
+    """Leave the training run's config dump in the work dir as it was.
+
+    mmengine's Runner writes the config it runs into ``work_dir/NAME.py``;
+    testing in a training work dir would replace the training config (with
+    ``load_from`` set to the tested checkpoint) by the test's.
+    """
+    target = osp.join(cfg.work_dir, osp.basename(config_file))
+    saved = None
+    if osp.isfile(target):
+        with open(target, 'rb') as f:
+            saved = f.read()
+    try:
+        yield
+    finally:
+        if saved is not None:
+            with open(target, 'wb') as f:
+                f.write(saved)
+
+
 def main() -> None:
     args = parse_args()
+    require_file(args.config, 'config file')
+    require_file(args.checkpoint, 'checkpoint file')
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
-    runner = Runner.from_cfg(cfg)
+    check_annotation_files(cfg, loaders=('test_dataloader', ))
+    prepare_distributed(cfg, args.launcher)
+    with keep_config_dump(cfg, args.config):
+        runner = Runner.from_cfg(cfg)
     runner.test()
+    if args.dump is not None and get_rank() == 0:
+        print(f'wrote per-sample scores to '
+              f'{osp.abspath(dump_path(args.dump, cfg.work_dir))}')
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main, errors=(CheckpointError, AnnotationError))

@@ -6,13 +6,20 @@ Example::
     python tools/train.py CONFIG --work-dir work_dirs/x --resume
 """
 import argparse
+import glob
 import os
 import os.path as osp
+import re
+from typing import Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmcsre  # noqa: F401  (registers modules, applies compat fixes)
+from mmcsre.datasets import AnnotationError
+from mmcsre.engine import prepare_distributed
+from mmcsre.utils import (CheckpointError, CLIError, check_annotation_files,
+                          find_latest_intact_checkpoint, require_file, run_cli)
 
 
 def parse_args() -> argparse.Namespace:
@@ -80,13 +87,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = resolve_auto_resume(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})
         cfg.auto_scale_lr.enable = True
+        cfg.auto_scale_lr.setdefault('base_batch_size',
+                                     tuned_batch_size(cfg, args.config))
     randomness = cfg.get('randomness', {}) or {}
     if args.seed is not None:
         randomness['seed'] = args.seed
@@ -97,16 +106,59 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.randomness = randomness
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if not cfg.get('resume') and cfg.get('load_from') and \
+            osp.isdir(cfg.load_from):
+        cfg.load_from = newest_checkpoint_in(cfg.load_from)
     return cfg
+
+
+def newest_checkpoint_in(folder: str) -> str:
+    """``load_from`` naming a work dir (CP-STN / STF fine-tuning configs) means
+    its newest intact checkpoint, whatever epoch it ended at."""
+    found = find_latest_intact_checkpoint(
+        folder, log=lambda msg: print(f'load_from: {msg}', flush=True))
+    if found is None:
+        raise CLIError(f'{folder}: load_from names this folder, which holds '
+                       'no intact checkpoint (train the config it belongs to '
+                       'first)')
+    print(f'load_from: {found} (newest checkpoint of {folder})', flush=True)
+    return found
+
+
+def tuned_batch_size(cfg: Config, config_file: str) -> int:
+    """The global batch a config's learning rate was tuned for: its name's
+    ``NxbM`` (N processes x M samples), else one process x its
+    ``train_dataloader.batch_size``."""
+    match = re.search(r'(\d+)xb(\d+)', osp.basename(config_file))
+    if match:
+        return int(match.group(1)) * int(match.group(2))
+    return int(cfg.train_dataloader.batch_size)
+
+
+def resolve_auto_resume(work_dir: str) -> Optional[str]:
+    """The newest intact checkpoint of ``work_dir`` (damaged ones are skipped,
+    saying so), or None to let mmengine start afresh when the work dir holds no
+    checkpoint at all."""
+    if not osp.isdir(work_dir):
+        return None
+    found = find_latest_intact_checkpoint(
+        work_dir, log=lambda msg: print(f'resume: {msg}', flush=True))
+    if found is None and glob.glob(osp.join(work_dir, '*.pth')):
+        raise SystemExit(f'error: {work_dir}: no intact checkpoint to '
+                         'resume from (all *.pth files are damaged)')
+    return found
 
 
 def main() -> None:
     args = parse_args()
+    require_file(args.config, 'config file')
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    check_annotation_files(cfg, loaders=('train_dataloader', 'val_dataloader'))
+    prepare_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main, errors=(CheckpointError, AnnotationError))

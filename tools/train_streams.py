@@ -31,7 +31,8 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError, fuse,
-                                      markdown_table)
+                                      load_score_dump, markdown_table)
+from mmcsre.fileio import safe_load
 from mmcsre.models.data_preprocessors import STREAMS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -241,7 +242,7 @@ def _spawn(args: argparse.Namespace, stream: str, work_dir: str, gpu: int,
 def fuse_streams(args: argparse.Namespace, root: str) -> Dict:
     """Per-stream and fused top-1/top-5 of the finished streams."""
     dumps = {
-        s: mmengine.load(osp.join(root, s, 'scores.pkl'))
+        s: load_score_dump(osp.join(root, s, 'scores.pkl'))
         for s in args.streams
     }
     result = fuse([dumps[s] for s in dumps], [1.0] * len(dumps),
@@ -267,13 +268,19 @@ def write_fused_config(args: argparse.Namespace, root: str, streams, weights,
     entries = []
     for s, w in zip(streams, weights):
         wd = osp.join(root, s)
-        done = mmengine.load(osp.join(wd, 'done.json'))
+        done_file = osp.join(wd, 'done.json')
+        try:
+            done = safe_load(done_file)
+            checkpoint = done['checkpoint']
+        except (ValueError, KeyError, TypeError) as err:
+            raise FusionError(f'{done_file}: not a done marker of '
+                              f'tools/train_streams.py ({err!r})') from err
         dumped = osp.join(wd, osp.basename(args.config))
         entries.append(
             dict(
                 name=STREAM_NAMES[s],
                 config=osp.abspath(dumped),
-                checkpoint=osp.abspath(done['checkpoint']),
+                checkpoint=osp.abspath(checkpoint),
                 weight=float(w)))
     path = osp.join(root, f'fused_{name}.py')
     with open(path, 'w') as f:
@@ -308,7 +315,7 @@ def check_fused(args: argparse.Namespace, root: str, preset: str,
                    env=env,
                    check=True,
                    stdout=subprocess.DEVNULL)
-    got = mmengine.load(dump)
+    got = load_score_dump(dump)
     ref = info['result']
     if list(got['frame_dir']) != list(ref['frame_dir']):
         raise FusionError('the fused recognizer saw other samples than the '

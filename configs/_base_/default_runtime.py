@@ -25,5 +25,13 @@ load_from = None
 resume = False
 # Seeded by default; tools/train.py --seed/--deterministic override it.
 randomness = dict(seed=0, diff_rank_seed=False, deterministic=False)
-# Sizes contrastive memory banks from the training set (no-op without banks).
-custom_hooks = [dict(type='MemoryBankInitHook')]
+# MemoryBankInitHook sizes contrastive memory banks from the training set
+# (no-op without banks); ResumableRandomnessHook saves the random streams in
+# checkpoints so that --resume continues bit for bit; NonFiniteGuardHook
+# stops training at the first NaN/inf loss or bank/prototype write and never
+# saves a non-finite checkpoint (max_skips=N skips up to N such steps).
+custom_hooks = [
+    dict(type='MemoryBankInitHook'),
+    dict(type='ResumableRandomnessHook'),
+    dict(type='NonFiniteGuardHook')
+]

@@ -11,7 +11,7 @@ _base_ = [
     '../_base_/schedules/adam_100e_linear-to-zero_val.py',
     '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/cpstn_1xb64-joint-100e_nwucla-keypoint-3d/epoch_100.pth'
+load_from = 'work_dirs/cpstn_1xb64-joint-100e_nwucla-keypoint-3d/'
 model = dict(
     data_preprocessor=dict(layout={{_base_.layout}}),
     backbone=dict(

@@ -15,7 +15,7 @@ _base_ = [
     '../_base_/schedules/adam_100e_linear-to-zero_val.py',
     '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/cpstn_1xb256-joint-100e_ntu120-xsub-keypoint-3d/epoch_100.pth'
+load_from = 'work_dirs/cpstn_1xb256-joint-100e_ntu120-xsub-keypoint-3d/'
 model = dict(cls_head=dict(num_classes=120))
 ann_file = 'data/skeleton/ntu120_3danno_fractions.pkl'
 clip_len = 200

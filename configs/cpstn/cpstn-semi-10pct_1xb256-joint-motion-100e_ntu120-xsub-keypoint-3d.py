@@ -3,4 +3,4 @@
 # all four streams and fuses them).
 _base_ = './cpstn-semi-10pct_1xb256-joint-100e_ntu120-xsub-keypoint-3d.py'
 model = dict(data_preprocessor=dict(stream='jm'))
-load_from = 'work_dirs/cpstn_1xb256-joint-motion-100e_ntu120-xsub-keypoint-3d/epoch_100.pth'
+load_from = 'work_dirs/cpstn_1xb256-joint-motion-100e_ntu120-xsub-keypoint-3d/'

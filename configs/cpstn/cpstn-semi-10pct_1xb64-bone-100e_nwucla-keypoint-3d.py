@@ -3,4 +3,4 @@
 # all four streams and fuses them).
 _base_ = './cpstn-semi-10pct_1xb64-joint-100e_nwucla-keypoint-3d.py'
 model = dict(data_preprocessor=dict(stream='b'))
-load_from = 'work_dirs/cpstn_1xb64-bone-100e_nwucla-keypoint-3d/epoch_100.pth'
+load_from = 'work_dirs/cpstn_1xb64-bone-100e_nwucla-keypoint-3d/'

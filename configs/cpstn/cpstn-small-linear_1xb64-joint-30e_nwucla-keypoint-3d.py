@@ -6,7 +6,7 @@
 # lr 1e-3 decaying linearly to 0 (see docs/ssl_evaluation.md for the
 # timing on 2 CPU cores).
 _base_ = './cpstn-linear_1xb64-joint-100e_nwucla-keypoint-3d.py'
-load_from = 'work_dirs/cpstn-small_1xb64-joint-15e_nwucla-keypoint-3d/epoch_15.pth'
+load_from = 'work_dirs/cpstn-small_1xb64-joint-15e_nwucla-keypoint-3d/'
 model = dict(
     backbone=dict(backbone=dict(base_channels=32)),
     cls_head=dict(in_channels=128))

@@ -3,4 +3,4 @@
 # all four streams and fuses them).
 _base_ = './cpstn-small-semi-10pct_1xb16-joint-100e_nwucla-keypoint-3d.py'
 model = dict(data_preprocessor=dict(stream='bm'))
-load_from = 'work_dirs/cpstn-small_1xb64-bone-motion-15e_nwucla-keypoint-3d/epoch_15.pth'
+load_from = 'work_dirs/cpstn-small_1xb64-bone-motion-15e_nwucla-keypoint-3d/'

@@ -6,7 +6,7 @@
 # 0, validation every 10 epochs (see docs/ssl_evaluation.md for the timing
 # on 2 CPU cores).
 _base_ = './cpstn-semi-10pct_1xb64-joint-100e_nwucla-keypoint-3d.py'
-load_from = 'work_dirs/cpstn-small_1xb64-joint-15e_nwucla-keypoint-3d/epoch_15.pth'
+load_from = 'work_dirs/cpstn-small_1xb64-joint-15e_nwucla-keypoint-3d/'
 model = dict(backbone=dict(base_channels=32), cls_head=dict(in_channels=128))
 clip_len = 52
 train_pipeline = [

@@ -5,7 +5,7 @@
 # ../stgcn/stgcn-small-ft_1xb16-joint-10e_nwucla-keypoint-3d.py.
 _base_ = '../stgcn/stgcn-small-ft_1xb16-joint-10e_nwucla-keypoint-3d.py'
 # Restated so each generated stream child starts from its own stream.
-load_from = 'work_dirs/stgcn-small_1xb16-joint-30e_nwucla-keypoint-3d/epoch_30.pth'
+load_from = 'work_dirs/stgcn-small_1xb16-joint-30e_nwucla-keypoint-3d/'
 model = dict(
     type='MultiStreamRecognizer',
     stage_taps=dict(prev=-2, last=-1),

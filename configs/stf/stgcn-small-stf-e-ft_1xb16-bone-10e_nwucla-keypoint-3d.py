@@ -3,4 +3,4 @@
 # all four streams and fuses them).
 _base_ = './stgcn-small-stf-e-ft_1xb16-joint-10e_nwucla-keypoint-3d.py'
 model = dict(data_preprocessor=dict(stream='b'))
-load_from = 'work_dirs/stgcn-small_1xb16-bone-30e_nwucla-keypoint-3d/epoch_30.pth'
+load_from = 'work_dirs/stgcn-small_1xb16-bone-30e_nwucla-keypoint-3d/'

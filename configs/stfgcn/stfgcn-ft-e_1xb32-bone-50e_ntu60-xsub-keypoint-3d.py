@@ -3,4 +3,4 @@
 # all four streams and fuses them).
 _base_ = './stfgcn-ft-e_1xb32-joint-50e_ntu60-xsub-keypoint-3d.py'
 model = dict(data_preprocessor=dict(stream='b'))
-load_from = 'work_dirs/msg3d-k3_1xb32-bone-50e_ntu60-xsub-keypoint-3d/epoch_50.pth'
+load_from = 'work_dirs/msg3d-k3_1xb32-bone-50e_ntu60-xsub-keypoint-3d/'

@@ -3,4 +3,4 @@
 # all four streams and fuses them).
 _base_ = './stfgcn-ft-e_1xb32-joint-60e_ntu120-xset-keypoint-3d.py'
 model = dict(data_preprocessor=dict(stream='b'))
-load_from = 'work_dirs/msg3d-k3_1xb32-bone-60e_ntu120-xset-keypoint-3d/epoch_60.pth'
+load_from = 'work_dirs/msg3d-k3_1xb32-bone-60e_ntu120-xset-keypoint-3d/'

@@ -5,7 +5,7 @@
 # time (tools/ensemble.py); that ensemble is STF (Table 5, M5).
 _base_ = './stfgcn-ft_1xb32-joint-50e_ntu60-xview-keypoint-3d.py'
 # Restated so each generated stream child starts from its own stream.
-load_from = 'work_dirs/msg3d-k3_1xb32-joint-50e_ntu60-xview-keypoint-3d/epoch_50.pth'
+load_from = 'work_dirs/msg3d-k3_1xb32-joint-50e_ntu60-xview-keypoint-3d/'
 model = dict(
     stage_taps=dict(_delete_=True, last=-1),
     aux_heads=dict(stf=dict(losses=('exploration', ), embedding_taps=())))

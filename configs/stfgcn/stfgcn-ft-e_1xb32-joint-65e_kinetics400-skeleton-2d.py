@@ -5,7 +5,7 @@
 # time (tools/ensemble.py); that ensemble is STF (Table 5, M5).
 _base_ = './stfgcn-ft_1xb32-joint-65e_kinetics400-skeleton-2d.py'
 # Restated so each generated stream child starts from its own stream.
-load_from = 'work_dirs/msg3d-k3_1xb32-joint-65e_kinetics400-skeleton-2d/epoch_65.pth'
+load_from = 'work_dirs/msg3d-k3_1xb32-joint-65e_kinetics400-skeleton-2d/'
 model = dict(
     stage_taps=dict(_delete_=True, last=-1),
     aux_heads=dict(stf=dict(losses=('exploration', ), embedding_taps=())))

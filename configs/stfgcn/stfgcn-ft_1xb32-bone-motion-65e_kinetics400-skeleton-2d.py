@@ -3,4 +3,4 @@
 # all four streams and fuses them).
 _base_ = './stfgcn-ft_1xb32-joint-65e_kinetics400-skeleton-2d.py'
 model = dict(data_preprocessor=dict(stream='bm'))
-load_from = 'work_dirs/msg3d-k3_1xb32-bone-motion-65e_kinetics400-skeleton-2d/epoch_65.pth'
+load_from = 'work_dirs/msg3d-k3_1xb32-bone-motion-65e_kinetics400-skeleton-2d/'

@@ -11,4 +11,4 @@
 # bone / motion child the same path for its own stream's baseline.
 _base_ = ['./stfgcn_1xb32-joint-60e_ntu120-xsub-keypoint-3d.py']
 optim_wrapper = dict(optimizer=dict(lr=0.0005))
-load_from = 'work_dirs/msg3d-k3_1xb32-joint-60e_ntu120-xsub-keypoint-3d/epoch_60.pth'
+load_from = 'work_dirs/msg3d-k3_1xb32-joint-60e_ntu120-xsub-keypoint-3d/'

@@ -5,4 +5,4 @@
 #   python tools/train.py configs/stfgcn/msg3d-k3_1xb32-joint-65e_kinetics400-skeleton-2d.py
 _base_ = './stfgcn_1xb32-joint-65e_kinetics400-skeleton-2d.py'
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
-load_from = 'work_dirs/msg3d-k3_1xb32-joint-65e_kinetics400-skeleton-2d/epoch_65.pth'
+load_from = 'work_dirs/msg3d-k3_1xb32-joint-65e_kinetics400-skeleton-2d/'

@@ -3,4 +3,4 @@
 # all four streams and fuses them).
 _base_ = './stfgcn-ft_1xb32-joint-50e_ntu60-xsub-keypoint-3d.py'
 model = dict(data_preprocessor=dict(stream='jm'))
-load_from = 'work_dirs/msg3d-k3_1xb32-joint-motion-50e_ntu60-xsub-keypoint-3d/epoch_50.pth'
+load_from = 'work_dirs/msg3d-k3_1xb32-joint-motion-50e_ntu60-xsub-keypoint-3d/'

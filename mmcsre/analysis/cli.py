@@ -41,10 +41,12 @@ def run_names(names: Optional[Sequence[str]], default: List[str],
 
 def run(main: Callable[[Optional[List[str]]], None],
         argv: Optional[List[str]] = None) -> None:
-    """Run a tool's ``main``; bad input ends it with ``error: ...`` on stderr
-    and exit status 2."""
+    """Run a tool's ``main``; bad input (including a malformed or refused
+    annotation file) ends it with ``error: ...`` on stderr and exit status
+    2."""
+    from mmcsre.datasets.validation import AnnotationError
     try:
         main(argv)
-    except AnalysisError as err:
+    except (AnalysisError, AnnotationError) as err:
         print(f'error: {err}', file=sys.stderr)
         raise SystemExit(2)

@@ -1,23 +1,37 @@
 """Load ``tools/test.py --dump`` score files and match runs by sample id."""
 import os.path as osp
+import pickle
 from typing import Dict, List, Optional, Sequence
 
-import mmengine
 import numpy as np
 
 from mmcsre.evaluation.fusion import FusionError, align
+from mmcsre.fileio import safe_pickle_load
 from .errors import AnalysisError
 
 
 def load_dump(path: str) -> Dict:
-    """Read one score dump (see ``DumpSkeletonScores``)."""
+    """Read one score dump (see ``DumpSkeletonScores``) without running code
+    from it.
+
+    Args:
+        path (str): The ``.pkl`` file.
+
+    Returns:
+        dict: The dump as written.
+
+    Raises:
+        AnalysisError: If the file is missing, not a readable pickle, names
+            a global other than plain data (it is refused, never run) or is
+            not a dict.
+    """
     if not osp.isfile(path):
         raise AnalysisError(f'{path}: no such file (write score dumps with '
                             'tools/test.py CONFIG CKPT --dump scores.pkl)')
     try:
-        dump = mmengine.load(path)
-    except Exception as err:
-        raise AnalysisError(f'{path}: not a readable pickle ({err})') from err
+        dump = safe_pickle_load(path)
+    except pickle.UnpicklingError as err:  # refused global or garbage bytes
+        raise AnalysisError(str(err)) from err
     if not isinstance(dump, dict):
         raise AnalysisError(f'{path}: not a score dump (a {type(dump)})')
     return dump
@@ -39,7 +53,8 @@ def load_runs(paths: Sequence[str],
 
     Raises:
         AnalysisError: On unreadable files, different sample sets, class
-            counts or labels, or duplicated ids.
+            counts, class names or labels, NaN/inf scores, or duplicated
+            ids.
     """
     names = list(names or run_names(paths))
     if len(names) != len(paths):
@@ -49,13 +64,7 @@ def load_runs(paths: Sequence[str],
         aligned = align(dumps, names)
     except FusionError as err:
         raise AnalysisError(str(err)) from err
-    ref_classes = aligned[0].get('classes')
-    for dump, name in zip(aligned, names):
-        classes = dump.get('classes')
-        if classes is not None and ref_classes is not None and \
-                list(classes) != list(ref_classes):
-            raise AnalysisError(f'{name} and {names[0]} name their classes '
-                                'differently (the dumps\' classes)')
+    for dump, name in zip(aligned, names):  # classes were compared by align
         dump['scores'] = np.asarray(dump['scores'])
         dump['labels'] = np.asarray(dump['labels']).astype(np.int64)
         dump['name'] = name

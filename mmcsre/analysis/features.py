@@ -1,6 +1,7 @@
 """Pooled backbone features of a trained model over a config's dataset, saved
 as ``.npz`` for the embedding plots."""
 import os.path as osp
+import pickle
 from typing import Dict, Optional
 
 import mmengine
@@ -38,10 +39,17 @@ def load_weights(model: torch.nn.Module, checkpoint: str) -> None:
     auxiliary heads) may be missing, nothing else may.
 
     Raises:
-        AnalysisError: If the checkpoint does not fit the model.
+        AnalysisError: If the checkpoint holds objects that
+            ``torch.load(weights_only=True)`` refuses (never run) or does not
+            fit the model.
     """
     from mmcsre.models.test_time import training_only_prefixes
-    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    try:
+        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:  # refused global, nothing ran
+        reason = ' '.join(str(err).split())
+        raise AnalysisError(f'{checkpoint}: refused by torch.load('
+                            f'weights_only=True): {reason:.400}') from err
     state = ckpt.get('state_dict', ckpt)
     state = {
         k[7:] if k.startswith('module.') else k: v

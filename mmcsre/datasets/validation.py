@@ -16,12 +16,23 @@ class AnnotationError(ValueError):
     """A skeleton annotation file or sample is malformed."""
 
 
-def _where(source: str, index: Optional[int], anno: Optional[dict]) -> str:
-    """Where a problem is, for error messages: the file, ``sample #i`` and the
-    ``frame_dir``."""
+def _sample(index: int, position: Optional[int] = None) -> str:
+    """``sample #i``, with the index in the file when it differs (a split's
+    i-th sample)."""
+    if position is None or position == index:
+        return f'sample #{index}'
+    return f'sample #{index} (index {position} in the file)'
+
+
+def _where(source: str,
+           index: Optional[int],
+           anno: Optional[dict],
+           position: Optional[int] = None) -> str:
+    """Where a problem is, for error messages: the file, ``sample #i`` (and its
+    index in the file) and the ``frame_dir``."""
     parts = [str(source)]
     if index is not None:
-        parts.append(f'sample #{index}')
+        parts.append(_sample(index, position))
     if isinstance(anno, dict) and 'frame_dir' in anno:
         parts.append(f"frame_dir={anno['frame_dir']!r}")
     return ', '.join(parts)
@@ -31,7 +42,8 @@ def validate_annotation(anno: Dict,
                         index: Optional[int] = None,
                         source: str = '<annotations>',
                         num_classes: Optional[int] = None,
-                        num_joints: Optional[int] = None) -> None:
+                        num_joints: Optional[int] = None,
+                        position: Optional[int] = None) -> None:
     """Check one pyskl-style annotation and raise a clear error if broken.
 
     Args:
@@ -46,13 +58,17 @@ def validate_annotation(anno: Dict,
             ``[0, num_classes)``. Defaults to None.
         num_joints (int, optional): If given, V must equal it.
             Defaults to None.
+        position (int, optional): Index of the sample in the whole file's
+            ``annotations`` when ``index`` counts a split's samples, quoted
+            too. Defaults to None.
 
     Raises:
         AnnotationError: Describing the first problem found.
     """
 
     def fail(problem: str) -> None:
-        raise AnnotationError(f'{_where(source, index, anno)}: {problem}')
+        raise AnnotationError(
+            f'{_where(source, index, anno, position)}: {problem}')
 
     if not isinstance(anno, dict):
         fail(f'expected a dict, got {type(anno).__name__}')
@@ -110,7 +126,8 @@ def validate_annotation(anno: Dict,
 def validate_annotations(annotations: Sequence[Dict],
                          source: str = '<annotations>',
                          num_classes: Optional[int] = None,
-                         num_joints: Optional[int] = None) -> None:
+                         num_joints: Optional[int] = None,
+                         positions: Optional[Sequence[int]] = None) -> None:
     """Check every sample and that ``frame_dir`` ids are unique.
 
     Args:
@@ -118,6 +135,9 @@ def validate_annotations(annotations: Sequence[Dict],
         source (str): The file they came from, quoted in errors.
         num_classes (int, optional): Upper bound (exclusive) for labels.
         num_joints (int, optional): Expected number of joints V.
+        positions (Sequence[int], optional): Index of each sample in the
+            file's ``annotations`` (see :func:`split_positions`), quoted in
+            errors besides its index in ``annotations``. Defaults to None.
 
     Raises:
         AnnotationError: On the first malformed sample or duplicated id.
@@ -128,14 +148,20 @@ def validate_annotations(annotations: Sequence[Dict],
             f'{type(annotations).__name__}')
     if len(annotations) == 0:
         raise AnnotationError(f'{source}: no annotations')
+    if positions is not None and len(positions) != len(annotations):
+        raise ValueError(f'{len(positions)} positions for '
+                         f'{len(annotations)} annotations')
     seen = {}
     for i, anno in enumerate(annotations):
-        validate_annotation(anno, i, source, num_classes, num_joints)
+        pos = None if positions is None else positions[i]
+        validate_annotation(anno, i, source, num_classes, num_joints, pos)
         key = anno['frame_dir']
         if key in seen:
+            first = seen[key]
+            first_pos = None if positions is None else positions[first]
             raise AnnotationError(
-                f'{_where(source, i, anno)}: duplicated frame_dir, first seen '
-                f'at sample #{seen[key]}')
+                f'{_where(source, i, anno, pos)}: duplicated frame_dir, '
+                f'first seen at {_sample(first, first_pos)}')
         seen[key] = i
 
 
@@ -155,11 +181,35 @@ def select_split(data: Dict, split: str, source: str) -> List[Dict]:
         AnnotationError: If the split is unknown or lists ids that have no
             annotation.
     """
+    annos = data['annotations'] if isinstance(data, dict) else None
+    return [annos[i] for i in split_positions(data, split, source)]
+
+
+def split_positions(data: Dict, split: str, source: str) -> List[int]:
+    """Indices into ``data['annotations']`` of the samples of one split, in
+    file order (the samples :func:`select_split` returns).
+
+    Args:
+        data (dict): The loaded pickle with ``split`` and ``annotations``.
+        split (str): Name of the split.
+        source (str): The file, quoted in errors.
+
+    Returns:
+        list[int]: Positions of the split's annotations in the file.
+
+    Raises:
+        AnnotationError: If the file has no ``split`` dict, the split is
+            unknown or lists ids that have no annotation.
+    """
     if not isinstance(data, dict) or 'split' not in data:
         raise AnnotationError(
             f"{source}: split {split!r} asked for but the file has no 'split'"
             ' dict (a pyskl pickle is {"split": ..., "annotations": ...})')
     splits = data['split']
+    if not isinstance(splits, dict):
+        raise AnnotationError(
+            f"{source}: 'split' must be a dict of id lists, got "
+            f'{type(splits).__name__}')
     if split not in splits:
         raise AnnotationError(f'{source}: unknown split {split!r}; the file '
                               f'has {sorted(splits)}')
@@ -171,14 +221,14 @@ def select_split(data: Dict, split: str, source: str) -> List[Dict]:
             f'{type(annos).__name__}')
     ident = 'filename' if annos and 'filename' in annos[0] else 'frame_dir'
     wanted = list(splits[split])
-    by_id = {a.get(ident): a for a in annos if isinstance(a, dict)}
-    absent = [x for x in wanted if x not in by_id]
+    known = {a.get(ident) for a in annos}
+    absent = [x for x in wanted if x not in known]
     if absent:
         raise AnnotationError(
             f'{source}: split {split!r} lists {len(absent)} id(s) with no '
             f'annotation, e.g. {absent[:3]}')
     wanted_set = set(wanted)
-    return [a for a in annos if a.get(ident) in wanted_set]
+    return [i for i, a in enumerate(annos) if a.get(ident) in wanted_set]
 
 
 def check_keys(data: object,

@@ -3,6 +3,7 @@
 training and validation splits, for k-NN evaluation."""
 import copy
 import os.path as osp
+import pickle
 from typing import Dict, Optional, Tuple
 
 import mmengine
@@ -35,12 +36,18 @@ def load_backbone_weights(model: nn.Module,
         int: Number of tensors loaded.
 
     Raises:
-        AnalysisError: If the file is missing or its backbone does not fit
-            (missing, unexpected or mis-shaped keys).
+        AnalysisError: If the file is missing, holds objects that
+            ``torch.load(weights_only=True)`` refuses (never run) or its
+            backbone does not fit (missing, unexpected or mis-shaped keys).
     """
     if not osp.isfile(checkpoint):
         raise AnalysisError(f'{checkpoint}: no such file')
-    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    try:
+        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:  # refused global, nothing ran
+        reason = ' '.join(str(err).split())
+        raise AnalysisError(f'{checkpoint}: refused by torch.load('
+                            f'weights_only=True): {reason:.400}') from err
     state = ckpt.get('state_dict', ckpt)
     state = {
         k[len('module.'):] if k.startswith('module.') else k: v

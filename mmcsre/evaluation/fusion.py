@@ -1,8 +1,12 @@
 """Late fusion of per-sample score dumps (``tools/test.py --dump``)."""
-from typing import Dict, List, Optional, Sequence, Tuple
+import os
+import os.path as osp
+import pickle
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from mmcsre.fileio import safe_pickle_load
 from .dump_scores import SCORE_SPACES
 
 # Stream weight presets: J:B (2S) and J:B:JM:BM (4S).
@@ -46,8 +50,11 @@ def topk_accuracy(scores: np.ndarray, labels: np.ndarray, k: int = 1) -> float:
 
 
 def _check_dump(dump: Dict, name: str) -> None:
-    """Raise ``FusionError`` if a dump lacks a key, its row counts differ or a
-    sample id repeats."""
+    """Raise ``FusionError`` if a dump lacks a key, its scores are not a finite
+    (N, K) array, its row counts differ or a sample id repeats."""
+    if not isinstance(dump, dict):
+        raise FusionError(f'{name}: not a score dump (a '
+                          f'{type(dump).__name__}, not a dict)')
     missing = [
         k for k in ('frame_dir', 'scores', 'labels', 'score_space')
         if k not in dump
@@ -56,13 +63,87 @@ def _check_dump(dump: Dict, name: str) -> None:
         raise FusionError(f'{name}: not a score dump, missing {missing} '
                           '(write one with tools/test.py --dump)')
     ids = list(dump['frame_dir'])
-    if len(ids) != len(dump['scores']) or len(ids) != len(dump['labels']):
-        raise FusionError(f'{name}: {len(ids)} ids, {len(dump["scores"])} '
+    scores = np.asarray(dump['scores'])
+    if scores.ndim != 2 or not (np.issubdtype(scores.dtype, np.floating)
+                                or np.issubdtype(scores.dtype, np.integer)):
+        raise FusionError(f'{name}: scores must be a numeric (N, K) array, '
+                          f'got {scores.dtype} of shape {scores.shape}')
+    if len(ids) != len(scores) or len(ids) != len(dump['labels']):
+        raise FusionError(f'{name}: {len(ids)} ids, {len(scores)} '
                           f'score rows and {len(dump["labels"])} labels')
+    finite = np.isfinite(scores).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise FusionError(
+            f'{name}: the scores of sample {ids[row]!r} (row {row}) hold '
+            f'NaN/inf ({int((~finite).sum())} of {len(ids)} rows do)')
     seen = set()
     dup = [i for i in ids if i in seen or seen.add(i)]
     if dup:
         raise FusionError(f'{name}: duplicated sample ids, e.g. {dup[:3]}')
+
+
+def check_classes(dumps: Sequence[Dict], names: Sequence[str]) -> None:
+    """Raise if two dumps name their classes differently.
+
+    Dumps without ``classes`` (or with ``None``) are not compared.
+
+    Args:
+        dumps (Sequence[dict]): Loaded dumps.
+        names (Sequence[str]): Their names (or files), quoted in errors.
+
+    Raises:
+        FusionError: Naming both dumps and the first differing class.
+    """
+    ref, ref_name = None, None
+    for dump, name in zip(dumps, names):
+        classes = dump.get('classes')
+        if classes is None:
+            continue
+        classes = [str(c) for c in classes]
+        if ref is None:
+            ref, ref_name = classes, name
+            continue
+        if classes != ref:
+            i = next(
+                (i for i, (a, b) in enumerate(zip(classes, ref)) if a != b),
+                min(len(classes), len(ref)))
+            here = classes[i] if i < len(classes) else '<none>'
+            there = ref[i] if i < len(ref) else '<none>'
+            raise FusionError(
+                f'{name} and {ref_name} name their classes differently '
+                f'({len(classes)} vs {len(ref)} classes; class {i} is '
+                f'{here!r} vs {there!r}); fuse dumps of the same class list')
+
+
+def load_score_dump(path: Union[str, os.PathLike]) -> Dict:
+    """Read and check one ``tools/test.py --dump`` file without running code
+    from it (see :func:`mmcsre.fileio.safe_pickle_load`).
+
+    Args:
+        path (str | os.PathLike): The ``.pkl`` dump.
+
+    Returns:
+        dict: The dump (see ``DumpSkeletonScores``), ``scores`` as an
+        array.
+
+    Raises:
+        FusionError: If the file is missing, unreadable, refused (it names a
+            global other than plain data) or not a valid dump; the message
+            names the file (and the sample, for NaN/inf scores).
+    """
+    path = os.fspath(path)
+    if not osp.isfile(path):
+        raise FusionError(f'{path}: no such file (write score dumps with '
+                          'tools/test.py CONFIG CKPT --dump scores.pkl)')
+    try:
+        dump = safe_pickle_load(path)
+    except pickle.UnpicklingError as err:  # refused global or garbage
+        raise FusionError(str(err)) from err
+    _check_dump(dump, path)
+    dump = dict(dump)
+    dump['scores'] = np.asarray(dump['scores'])
+    return dump
 
 
 def align(dumps: Sequence[Dict], names: Sequence[str]) -> List[Dict]:
@@ -70,10 +151,12 @@ def align(dumps: Sequence[Dict], names: Sequence[str]) -> List[Dict]:
 
     Raises:
         FusionError: On duplicated ids, differing id sets, differing labels
-            for the same id, or differing class counts.
+            for the same id, differing class counts or class names, or
+            NaN/inf scores.
     """
     for dump, name in zip(dumps, names):
         _check_dump(dump, name)
+    check_classes(dumps, names)
     ref_ids = list(dumps[0]['frame_dir'])
     ref_pos = {x: i for i, x in enumerate(ref_ids)}
     out = []
@@ -85,10 +168,10 @@ def align(dumps: Sequence[Dict], names: Sequence[str]) -> List[Dict]:
             raise FusionError(
                 f'{name} and {names[0]} hold different samples: only in '
                 f'{name}: {only_here}..., only in {names[0]}: {only_ref}...')
-        if dump['scores'].shape[1] != dumps[0]['scores'].shape[1]:
+        num, ref_num = (np.shape(d['scores'])[1] for d in (dump, dumps[0]))
+        if num != ref_num:
             raise FusionError(
-                f'{name} has {dump["scores"].shape[1]} classes, {names[0]} '
-                f'has {dumps[0]["scores"].shape[1]}')
+                f'{name} has {num} classes, {names[0]} has {ref_num}')
         order = np.argsort([ref_pos[x] for x in ids])
         aligned = dict(dump)
         aligned['frame_dir'] = ref_ids

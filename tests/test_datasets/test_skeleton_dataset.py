@@ -253,3 +253,63 @@ def test_unreadable_and_missing_files(tmp_path):
         SkeletonDataset(str(bad), pipeline=[])
     with pytest.raises(FileNotFoundError, match='absent.pkl'):
         SkeletonDataset(str(tmp_path / 'absent.pkl'), pipeline=[])
+
+
+def test_split_errors_give_the_index_in_the_file(tmp_path):
+    annos = [
+        ntu_anno('a', 0, 5),
+        ntu_anno('b', 1, 5),
+        ntu_anno('c', 1, 5),
+        ntu_anno('b', 2, 5)
+    ]
+    path = dump(tmp_path / 'dup.pkl',
+                dict(split=dict(train=['b', 'c']), annotations=annos))
+    with pytest.raises(AnnotationError) as info:
+        SkeletonDataset(path, pipeline=[], split='train')
+    assert ("[split 'train'], sample #2 (index 3 in the file), frame_dir='b'"
+            ': duplicated frame_dir, first seen at sample #0 (index 1 in the '
+            'file)') in str(info.value)
+
+
+def test_class_balanced_dataset(tmp_path):
+    """mmengine's ClassBalancedDataset wraps SkeletonDataset: rare classes are
+    repeated, every index yields a sample."""
+    from mmengine.dataset import ClassBalancedDataset
+    labels = [0] * 6 + [1] * 2 + [2]
+    annos = [
+        ntu_anno(f'S001C001P001R001A{i:03d}', label, 6, seed=i)
+        for i, label in enumerate(labels)
+    ]
+    path = dump(tmp_path / 'imbalanced.pkl', annos)
+    dataset = SkeletonDataset(path, pipeline=pipeline_3d(), num_classes=3)
+    assert [dataset.get_cat_ids(i) for i in range(len(dataset))] == \
+        [[label] for label in labels]
+    assert all(type(c[0]) is int for c in map(dataset.get_cat_ids, range(9)))
+    balanced = ClassBalancedDataset(dataset=dataset, oversample_thr=0.5)
+    assert len(balanced) > len(dataset)
+    seen = [balanced.get_cat_ids(i)[0] for i in range(len(balanced))]
+    # class 2 (1/9 of the samples) is repeated ceil(sqrt(0.5 * 9)) = 3 times
+    assert seen.count(2) == 3 and seen.count(0) == 6
+    sample = balanced[len(balanced) - 1]
+    assert tuple(sample['inputs'].shape) == (1, 2, CLIP_LEN, 25, 3)
+    # memory banks (MemoryBankInitHook) see the base dataset, whose indices
+    # the repeated samples carry
+    from mmcsre.engine.hooks.memory_bank_init_hook import base_dataset
+    assert base_dataset(balanced) is dataset
+    assert sample['data_samples'].sample_idx == 8
+    built = DATASETS.build(
+        dict(
+            type='ClassBalancedDataset',
+            oversample_thr=0.5,
+            dataset=dict(
+                type='SkeletonDataset',
+                ann_file=path,
+                pipeline=pipeline_3d(),
+                num_classes=3)))
+    assert len(built) == len(balanced)
+    # numpy labels give plain ints as well
+    annos[8]['label'] = np.int64(2)
+    numpy_labels = SkeletonDataset(
+        dump(tmp_path / 'np.pkl', annos), pipeline=[])
+    assert numpy_labels.get_cat_ids(8) == [2]
+    assert type(numpy_labels.get_cat_ids(8)[0]) is int

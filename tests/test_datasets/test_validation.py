@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from mmcsre.datasets import (AnnotationError, load_skeleton_pickle,
-                             select_split, validate_annotation,
-                             validate_annotations)
+                             select_split, split_positions,
+                             validate_annotation, validate_annotations)
 
 SOURCE = '/data/skeleton/ntu60_3d.pkl'
 REMOVE = object()
@@ -200,6 +200,25 @@ def test_duplicated_frame_dir():
     assert 'duplicated frame_dir, first seen at sample #0' in msg
 
 
+def test_split_errors_give_the_index_in_the_file():
+    annos = [anno('a'), anno('b', label=9), anno('a')]
+    with pytest.raises(AnnotationError) as info:
+        validate_annotations(annos, SOURCE, num_classes=5, positions=[4, 7, 9])
+    assert "sample #1 (index 7 in the file), frame_dir='b'" in str(info.value)
+    with pytest.raises(AnnotationError) as info:
+        validate_annotations(annos[::2], SOURCE, positions=[4, 9])
+    assert ("sample #1 (index 9 in the file), frame_dir='a': duplicated "
+            'frame_dir, first seen at sample #0 (index 4 in the file)') in str(
+                info.value)
+    # positions equal to the indices are not repeated
+    with pytest.raises(AnnotationError) as info:
+        validate_annotations(annos[::2], SOURCE, positions=[0, 1])
+    assert 'first seen at sample #0' in str(info.value)
+    assert 'in the file' not in str(info.value)
+    with pytest.raises(ValueError, match='1 positions for 3 annotations'):
+        validate_annotations(annos, SOURCE, positions=[0])
+
+
 def test_sample_not_a_dict():
     with pytest.raises(
             AnnotationError, match=r'sample #1: expected a dict, got list'):
@@ -242,6 +261,16 @@ def test_select_split_keeps_file_order():
     assert train[0] is data['annotations'][0]
     val = select_split(data, 'xsub_val', SOURCE)
     assert [a['frame_dir'] for a in val] == ['v2', 'v4']
+
+
+def test_split_positions_match_select_split():
+    data = pyskl_dict()
+    assert split_positions(data, 'xsub_train', SOURCE) == [0, 1, 3]
+    assert split_positions(data, 'xsub_val', SOURCE) == [2, 4]
+    assert [a['frame_dir']
+            for a in select_split(data, 'xsub_val', SOURCE)] == ['v2', 'v4']
+    with pytest.raises(AnnotationError, match="'split' must be a dict"):
+        split_positions(dict(data, split=['v0']), 'xsub_val', SOURCE)
 
 
 def test_select_split_by_filename():
@@ -321,13 +350,16 @@ def test_random_bytes_are_not_a_pickle(tmp_path):
         assert str(info.value).startswith(path + ': '), seed
 
 
-def test_invalid_load_key_message(tmp_path):
-    path = write(tmp_path / 'text.pkl', b'this is not a pickle at all')
+@pytest.mark.parametrize(
+    'payload',
+    [b'this is not a pickle at all', b'\xffgarbage', b'\x80\x04\x95garbage'])
+def test_invalid_load_key_message(tmp_path, payload):
+    path = write(tmp_path / 'text.pkl', payload)
     with pytest.raises(AnnotationError) as info:
         load_skeleton_pickle(path)
     msg = str(info.value)
-    assert path in msg and 'not a readable pickle' in msg
-    assert 'UnpicklingError' in msg
+    assert msg.startswith(f'{path}: not a readable pickle (')
+    assert msg.endswith(')') and len(msg) > len(path) + 30  # with a reason
 
 
 @pytest.mark.parametrize('keep', [0.5, 0.9, 1])

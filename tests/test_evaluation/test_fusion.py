@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from helpers import run_tool
 
-from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError, fuse,
+from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError,
+                                      check_classes, fuse, load_score_dump,
                                       to_space, topk_accuracy)
 
 
@@ -109,3 +110,86 @@ def test_cli_writes_markdown_and_json(tmp_path):
         _dump(rng.random((20, 5)), labels, space='logits'), str(paths[0]))
     with pytest.raises(AssertionError, match='unknown score space'):
         run_tool(['tools/ensemble.py', paths[0], paths[1]])
+
+
+@pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
+def test_non_finite_scores_name_the_sample(bad):
+    a = _dump([[1, 0], [0, 1], [0.5, 0.5]], [0, 1, 0], ['s0', 's1', 's2'])
+    b = _dump([[1, 0], [0, 1], [0.5, 0.5]], [0, 1, 0], ['s0', 's1', 's2'])
+    b['scores'][1, 0] = bad
+    with pytest.raises(FusionError) as info:
+        fuse([a, b], [1, 1], ['a', 'b'])
+    msg = str(info.value)
+    assert msg.startswith('b: ') and "sample 's1' (row 1)" in msg
+    assert 'NaN/inf' in msg and '1 of 3 rows' in msg
+
+
+def test_class_names_must_match():
+    a = dict(_dump([[1, 0], [0, 1]], [0, 1]), classes=['wave', 'kick'])
+    b = dict(_dump([[1, 0], [0, 1]], [0, 1]), classes=['wave', 'punch'])
+    none = dict(_dump([[1, 0], [0, 1]], [0, 1]), classes=None)
+    fuse([a, none], [1, 1])  # a dump without names is not compared
+    with pytest.raises(FusionError) as info:
+        fuse([a, none, b], [1, 1, 1], ['a', 'none', 'b'])
+    msg = str(info.value)
+    assert 'b and a name their classes differently' in msg
+    assert "class 1 is 'punch' vs 'kick'" in msg
+    with pytest.raises(FusionError, match='1 vs 2 classes'):
+        check_classes([a, dict(a, classes=['wave'])], ['x.pkl', 'y.pkl'])
+
+
+def test_load_score_dump_errors_name_the_file(tmp_path):
+    good = tmp_path / 'good.pkl'
+    mmengine.dump(_dump([[1, 0], [0, 1]], [0, 1]), str(good))
+    assert load_score_dump(good)['frame_dir'] == ['s0', 's1']
+    with pytest.raises(FusionError, match=r'nope\.pkl: no such file'):
+        load_score_dump(tmp_path / 'nope.pkl')
+    garbage = tmp_path / 'garbage.pkl'
+    garbage.write_bytes(b'\x80\x04garbage')
+    with pytest.raises(FusionError, match='garbage.pkl: not a readable'):
+        load_score_dump(garbage)
+    listed = tmp_path / 'list.pkl'
+    mmengine.dump([1, 2], str(listed))
+    with pytest.raises(FusionError, match=r'list\.pkl: not a score dump'):
+        load_score_dump(listed)
+    nan = tmp_path / 'nan.pkl'
+    dump = _dump([[1, 0], [np.nan, 1]], [0, 1], ['v0', 'v1'])
+    mmengine.dump(dump, str(nan))
+    with pytest.raises(
+            FusionError, match=r"nan\.pkl: the scores of sample 'v1'"):
+        load_score_dump(nan)
+
+
+def _ensemble(args):
+    """tools/ensemble.py as a user runs it: (exit status, stderr)."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers import REPO_ROOT
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    proc = subprocess.run(
+        [sys.executable, f'{REPO_ROOT}/tools/ensemble.py'] +
+        [str(a) for a in args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300)
+    assert 'Traceback' not in proc.stderr, proc.stderr
+    return proc.returncode, proc.stderr
+
+
+def test_cli_refuses_missing_files_and_different_class_names(tmp_path):
+    a, b = tmp_path / 'a.pkl', tmp_path / 'b.pkl'
+    mmengine.dump(
+        dict(_dump([[1, 0], [0, 1]], [0, 1]), classes=['x', 'y']), str(a))
+    mmengine.dump(
+        dict(_dump([[1, 0], [0, 1]], [0, 1]), classes=['x', 'z']), str(b))
+    code, err = _ensemble([a, b])
+    assert code != 0
+    assert err.startswith(f'error: {b} and {a} name their classes '
+                          'differently'), err
+    code, err = _ensemble([a, tmp_path / 'gone.pkl'])
+    assert code != 0
+    assert err.startswith(f'error: {tmp_path}/gone.pkl: no such file'), err

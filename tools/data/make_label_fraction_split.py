@@ -4,7 +4,9 @@ For every fraction f (percent) the output gets a split ``<split>_<f>pct``
 (e.g. ``train_10pct``): each class of ``--split`` keeps
 ``max(1, round_half_up(f / 100 * its count))`` samples. Subsets are nested
 (1 % inside 5 % inside 10 % ...) and depend only on ``--seed``. The input
-file is never modified.
+file is never modified, and is read with
+:func:`mmcsre.fileio.safe_pickle_load` (a pickle naming anything but plain
+data is refused, never run).
 
 Example (the semi-supervised NW-UCLA configs read this file)::
 
@@ -44,11 +46,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     if osp.abspath(args.in_file) == osp.abspath(args.out_file):
         raise SystemExit('error: OUT must differ from IN (the input is '
                          'never modified)')
-    data = load_skeleton_pickle(args.in_file)
     try:
+        data = load_skeleton_pickle(args.in_file)
         out = add_label_fraction_splits(data, args.fractions, args.seed,
                                         args.split, args.in_file)
-    except (AnnotationError, ValueError) as err:
+    except (AnnotationError, FileNotFoundError, ValueError) as err:
         raise SystemExit(f'error: {err}')
     with open(args.out_file, 'wb') as f:
         pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)

@@ -6,6 +6,8 @@ import torch
 from mmengine.dist import all_reduce
 from mmengine.model import BaseModule
 
+from mmcsre.utils import check_finite_write
+
 
 class ClassPrototypes(BaseModule):
     """EMA class prototypes for ``num_banks`` features (fr-head.md Eq. 3).
@@ -57,6 +59,11 @@ class ClassPrototypes(BaseModule):
             feats (torch.Tensor): (S, N, D) features of the batch.
             tp (torch.Tensor): (N, K) one-hot rows of the true positives
                 (all-zero rows for the other samples).
+
+        Raises:
+            NonFiniteStateError: If an updated prototype would hold NaN or
+                inf (checked after the all-reduce, so every rank agrees,
+                and before the buffers change).
         """
         tp = tp.to(self.vectors.dtype)
         sums = torch.einsum('nk,snd->skd', tp, feats.detach().to(tp.dtype))
@@ -71,5 +78,17 @@ class ClassPrototypes(BaseModule):
         ema = torch.where(
             self.initialized[..., None],
             self.momentum * self.vectors + (1 - self.momentum) * means, means)
-        self.vectors.copy_(torch.where(seen[None, :, None], ema, self.vectors))
+        vectors = torch.where(seen[None, :, None], ema, self.vectors)
+        check_finite_write(
+            vectors.flatten(0, 1), self, '(feature, class) prototype rows')
+        self.vectors.copy_(vectors)
         self.initialized |= seen[None, :]
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Refuse non-finite prototypes from a checkpoint."""
+        saved = state_dict.get(prefix + 'vectors')
+        if saved is not None:
+            check_finite_write(
+                saved.flatten(0, -2), self,
+                'checkpoint (feature, class) prototype rows')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-from mmcsre.utils import preserve_global_rng
+from mmcsre.utils import check_finite_write, preserve_global_rng
 
 SAMPLINGS = ('H', 'R', 'R+H')
 ANCHOR_RULES = ('available', 'complete')
@@ -244,6 +244,8 @@ class ContrastiveMemoryBank(BaseModule):
         """Allocate an unsized bank from the checkpoint, refuse a size
         mismatch."""
         saved = state_dict.get(prefix + 'feats')
+        if saved is not None:
+            check_finite_write(saved, self, 'checkpoint feature rows')
         if saved is not None and self.num_samples == 0:
             self.allocate(saved.shape[0])
         elif saved is not None and saved.shape[0] != self.num_samples:
@@ -472,6 +474,9 @@ class ContrastiveMemoryBank(BaseModule):
         feats = _all_gather_cat(feats.contiguous())
         labels = _all_gather_cat(labels.contiguous())
         indices = _all_gather_cat(indices.contiguous())
+        # every rank sees the same gathered rows, so all refuse together,
+        # before any buffer changes
+        check_finite_write(feats, self, 'feature rows')
         # A slot may appear twice (e.g. a distributed sampler's padding);
         # keep its last occurrence so every rank writes the same value.
         written, inverse = indices.unique(return_inverse=True)

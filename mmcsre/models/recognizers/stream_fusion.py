@@ -7,6 +7,7 @@ from mmaction.registry import MODELS
 from mmengine.config import Config, ConfigDict
 
 from mmcsre.evaluation.fusion import SCORE_SPACES, FusionError
+from mmcsre.utils.checkpoint_files import load_checkpoint_file
 from ..test_time import strip_state_dict, test_time_model_cfg
 
 
@@ -59,7 +60,7 @@ def build_test_time_stream(config: Optional[Union[str, Dict]] = None,
     stream_model = MODELS.build(test_time_model_cfg(model_cfg, stock=False))
     if checkpoint is not None:
         training_model = MODELS.build(model_cfg)
-        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+        ckpt = load_checkpoint_file(checkpoint)
         state, _ = strip_state_dict(training_model,
                                     ckpt.get('state_dict', ckpt))
         missing, unexpected = stream_model.load_state_dict(state, strict=False)

@@ -16,6 +16,7 @@ import mmcsre  # noqa: F401
 from mmcsre.models.heads import ClassPrototypes
 from mmcsre.models.heads.fr_head import (calibrated_contrastive_loss,
                                          split_by_outcome)
+from mmcsre.utils import NonFiniteStateError
 
 # Hand-built batch, K = 4: (label, predicted) per sample.
 LABELS = torch.tensor([0, 0, 1, 1, 2, 3])
@@ -247,6 +248,35 @@ def test_prototypes_are_buffers_saved_and_restored():
         fresh.prototypes.vectors, head.prototypes.vectors, rtol=0, atol=0)
     assert torch.equal(fresh.prototypes.initialized,
                        head.prototypes.initialized)
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf')])
+def test_prototypes_refuse_non_finite_updates_unchanged(bad):
+    head = _head()
+    head.loss(
+        None, _samples(LABELS), _stage_feats(), cls_scores=_scores(PREDS))
+    vectors = head.prototypes.vectors.clone()
+    initialized = head.prototypes.initialized.clone()
+    feats = _stage_feats()
+    tap = sorted(feats)[0]
+    feats[tap][2] = bad  # one sample: every class mean it enters
+    with pytest.raises(
+            NonFiniteStateError,
+            match=r'ClassPrototypes refused to write \d+ of \d+ \(feature, '
+            r'class\) prototype rows') as info:
+        head.loss(None, _samples(LABELS), feats, cls_scores=_scores(PREDS))
+    assert info.value.module is head.prototypes and info.value.num_rows > 0
+    assert torch.equal(head.prototypes.vectors, vectors)
+    assert torch.equal(head.prototypes.initialized, initialized)
+
+
+def test_prototypes_refuse_non_finite_checkpoints():
+    bank = ClassPrototypes(num_banks=2, num_classes=3, feat_dim=2)
+    state = bank.state_dict()
+    state['vectors'][1, 2, 0] = float('inf')
+    with pytest.raises(NonFiniteStateError, match='1 of 6 checkpoint'):
+        ClassPrototypes(
+            num_banks=2, num_classes=3, feat_dim=2).load_state_dict(state)
 
 
 def test_no_graph_kept_across_iterations():

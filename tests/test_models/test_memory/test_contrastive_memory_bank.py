@@ -14,6 +14,7 @@ import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from mmcsre.models.memory import ContrastiveMemoryBank
+from mmcsre.utils import NonFiniteStateError
 
 SAMPLINGS = ('H', 'R', 'R+H')
 
@@ -984,3 +985,31 @@ def test_bank_seed_draw_leaves_the_global_rng_alone():
     torch.manual_seed(7)
     ContrastiveMemoryBank(4, 4)  # seed=None: derived without drawing
     assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf')])
+def test_refuses_non_finite_writes_and_stays_unchanged(bad):
+    bank = make_bank()
+    feats, labels, indices = make_batch(bank)
+    with torch.no_grad():
+        feats[1, 0] = bad
+        feats[4, 2] = bad
+    before, updates = snapshot(bank), int(bank.num_updates)
+    with pytest.raises(
+            NonFiniteStateError,
+            match='ContrastiveMemoryBank refused to write 2 of 6 feature '
+            'rows') as info:
+        bank(feats, labels, indices)
+    assert info.value.module is bank and info.value.num_rows == 2
+    for old, new in zip(before, snapshot(bank)):
+        assert torch.equal(old, new)
+    assert int(bank.num_updates) == updates
+
+
+def test_refuses_non_finite_checkpoint_features():
+    state = make_bank().state_dict()
+    state['feats'][3] = float('nan')
+    fresh = ContrastiveMemoryBank(None, 8)
+    with pytest.raises(NonFiniteStateError, match='1 of 40 checkpoint'):
+        fresh.load_state_dict(state)
+    assert fresh.num_samples == 0

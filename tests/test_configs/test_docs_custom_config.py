@@ -1,4 +1,4 @@
-"""The README's "new dataset with a custom layout" config really works."""
+"""docs/configs.md's "new dataset with a custom layout" config really works."""
 import pickle
 import re
 
@@ -11,9 +11,9 @@ from mmengine.registry import init_default_scope
 
 
 def _readme_config() -> str:
-    with open(f'{REPO_ROOT}/README.md', encoding='utf-8') as f:
+    with open(f'{REPO_ROOT}/docs/configs.md', encoding='utf-8') as f:
         text = f.read()
-    section = text.split('## Writing a config for a new dataset')[1]
+    section = text.split('## A config for a new dataset')[1]
     return re.search(r'```python\n(.*?)```', section, re.S).group(1)
 
 
