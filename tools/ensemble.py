@@ -19,16 +19,17 @@ Examples::
 """
 import argparse
 import json
-import os.path as osp
 from typing import List, Optional
 
+from mmcsre.analysis.dumps import run_names
 from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError,
                                       check_classes, fuse, load_score_dump,
                                       markdown_table)
+from mmcsre.utils.cli import run_cli, tool_description
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('dumps', nargs='+', help='tools/test.py --dump files')
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
@@ -38,7 +39,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         '0.6:0.6:0.4:0.4')
     group.add_argument('--weights', nargs='+', type=float)
     parser.add_argument(
-        '--names', nargs='+', help='stream names (default: file names)')
+        '--names',
+        nargs='+',
+        help='stream names (default: the folder of a .../NAME/scores.pkl '
+        'dump, as tools/train_streams.py writes them, else the file name)')
     parser.add_argument(
         '--space',
         choices=['prob', 'logit'],
@@ -52,9 +56,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         weights = WEIGHT_PRESETS[args.preset]
     else:
         weights = args.weights or [1.0] * len(args.dumps)
-    names = args.names or [
-        osp.splitext(osp.basename(p))[0] for p in args.dumps
-    ]
+    names = args.names or run_names(args.dumps)
     if len(names) != len(args.dumps):
         raise FusionError(f'{len(names)} names for {len(args.dumps)} dumps')
     dumps = [load_score_dump(p) for p in args.dumps]
@@ -79,7 +81,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except FusionError as err:
-        raise SystemExit(f'error: {err}')
+    run_cli(main, errors=(FusionError, ))

@@ -28,6 +28,8 @@ import os.path as osp
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Set
 
+from mmcsre.utils.cli import require_folder, run_cli, tool_description
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SRC_PACKAGE = 'mmcsre'
 # Exported with every method: the package root applies the compatibility
@@ -583,25 +585,30 @@ def export(method: str,
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Command-line arguments."""
-    parser = argparse.ArgumentParser(
-        description='Export an mmcsre method as an mmaction2 projects/ '
-        'folder that runs without mmcsre.')
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('method', choices=sorted(METHODS))
     parser.add_argument(
         '--out', required=True, help='output folder, e.g. projects/csre')
     parser.add_argument(
         '--package',
         help='name of the exported Python package (default: the method)')
+    parser.add_argument(
+        '--root',
+        default=REPO_ROOT,
+        help='mmcsre checkout to export from (default: this repository)')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Export the method named on the command line."""
     args = parse_args(argv)
-    written = export(args.method, args.out, args.package)
+    require_folder(
+        osp.join(args.root, SRC_PACKAGE), 'folder (--root must '
+        'be an mmcsre checkout)')
+    written = export(args.method, args.out, args.package, args.root)
     print(f'wrote {args.out}: ' + ', '.join(f'{len(v)} {k}'
                                             for k, v in written.items()))
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main, errors=(ExportError, ))

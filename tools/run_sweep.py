@@ -35,6 +35,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from mmcsre.utils.cli import CLIError, run_cli, tool_description
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 COMPARE = osp.join(REPO, 'tools', 'analysis', 'compare_runs.py')
@@ -100,9 +102,7 @@ class Run:
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Resumable arms x seeds training sweep with paired '
-        'comparisons against the first arm.')
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('--work-dir', required=True, help='sweep directory')
     parser.add_argument(
         '--arms',
@@ -164,11 +164,11 @@ def parse_arms(specs: Sequence[str]) -> List[Tuple[str, str]]:
     for spec in specs:
         name, sep, config = spec.partition('=')
         if not sep or not name or not config:
-            raise SystemExit(f'--arms: expected NAME=CONFIG, got {spec!r}')
+            raise CLIError(f'--arms: expected NAME=CONFIG, got {spec!r}')
         if name in seen:
-            raise SystemExit(f'--arms: arm {name!r} given twice')
+            raise CLIError(f'--arms: arm {name!r} given twice')
         if not osp.isfile(config):
-            raise SystemExit(f'--arms: {config}: no such config file')
+            raise CLIError(f'{config}: no such config file (--arms {spec})')
         seen.add(name)
         arms.append((name, osp.abspath(config)))
     return arms
@@ -377,7 +377,7 @@ def compare(runs: List[Run], arms: List[Tuple[str, str]],
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     if args.jobs < 1 or args.threads < 1 or args.last_k < 1:
-        raise SystemExit('--jobs, --threads and --last-k must be >= 1')
+        raise CLIError('--jobs, --threads and --last-k must be >= 1')
     arms = parse_arms(args.arms)
     work_dir = osp.abspath(args.work_dir)
     if args.dry_run:
@@ -397,4 +397,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(lambda: sys.exit(main()))

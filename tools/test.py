@@ -21,11 +21,11 @@ import mmcsre  # noqa: F401  (registers modules, applies compat fixes)
 from mmcsre.datasets import AnnotationError
 from mmcsre.engine import prepare_distributed
 from mmcsre.utils import (CheckpointError, check_annotation_files,
-                          require_file, run_cli)
+                          require_file, run_cli, tool_description)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Test a recognizer')
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('config', help='test config file path')
     parser.add_argument(
         'checkpoint',

@@ -19,11 +19,12 @@ import mmcsre  # noqa: F401  (registers modules, applies compat fixes)
 from mmcsre.datasets import AnnotationError
 from mmcsre.engine import prepare_distributed
 from mmcsre.utils import (CheckpointError, CLIError, check_annotation_files,
-                          find_latest_intact_checkpoint, require_file, run_cli)
+                          find_latest_intact_checkpoint, require_file, run_cli,
+                          tool_description)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train a recognizer')
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='directory for logs and models')
     parser.add_argument(

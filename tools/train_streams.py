@@ -34,6 +34,7 @@ from mmcsre.evaluation.fusion import (WEIGHT_PRESETS, FusionError, fuse,
                                       load_score_dump, markdown_table)
 from mmcsre.fileio import safe_load
 from mmcsre.models.data_preprocessors import STREAMS
+from mmcsre.utils.cli import CLIError, require_file, run_cli, tool_description
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STREAM_NAMES = dict(j='joint', b='bone', jm='joint-motion', bm='bone-motion')
@@ -43,7 +44,7 @@ FUSIONS = (('2S (J+B)', ('j', 'b'), '2s'), ('4S 2:2:1:1', STREAMS, '4s'),
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('config', help='joint-stream config')
     parser.add_argument(
         '--work-dir',
@@ -94,15 +95,16 @@ def cfg_option_args(options: Optional[Dict], stream: str) -> List[str]:
 def check_config(config: str) -> Config:
     """Load the config; its model must choose the stream in its data
     preprocessor."""
+    require_file(config, 'config file')
     cfg = Config.fromfile(config)
     pre = cfg.model.get('data_preprocessor') or {}
     if pre.get('type') != 'SkeletonDataPreprocessor':
-        raise SystemExit(
-            f'error: {config}: model.data_preprocessor is {pre or None}; '
+        raise CLIError(
+            f'{config}: model.data_preprocessor is {pre or None}; '
             'streams need type=SkeletonDataPreprocessor with the layout')
     if pre.get('stream', 'j') != 'j':
-        raise SystemExit(f'error: {config} is a {pre["stream"]!r} config; '
-                         'give the joint-stream config')
+        raise CLIError(f'{config} is a {pre["stream"]!r} config; '
+                       'give the joint-stream config')
     return cfg
 
 
@@ -214,8 +216,8 @@ def train_all(args: argparse.Namespace, root: str) -> None:
                     failed.append(proc.stream)
         time.sleep(2)
     if failed:
-        raise SystemExit(f'error: stream(s) {failed} failed; see their '
-                         'streams.log; re-run to resume')
+        raise CLIError(f'stream(s) {failed} failed; see their streams.log; '
+                       're-run to resume')
 
 
 def _spawn(args: argparse.Namespace, stream: str, work_dir: str, gpu: int,
@@ -364,7 +366,4 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FusionError, subprocess.CalledProcessError) as err:
-        raise SystemExit(f'error: {err}')
+    run_cli(main, errors=(FusionError, subprocess.CalledProcessError))

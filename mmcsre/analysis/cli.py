@@ -1,6 +1,5 @@
 """Shared command-line plumbing of ``tools/analysis/*.py``."""
 import argparse
-import sys
 from typing import Callable, List, Optional, Sequence
 
 from .errors import AnalysisError
@@ -25,7 +24,7 @@ def add_label_map(parser: argparse.ArgumentParser) -> None:
         '--label-map',
         help="class names: 'ntu60', 'ntu120', 'nwucla' or a text file with "
         'one name per line (default: the names stored with the run, else '
-        "'class i')")
+        "'class i'); refused if the run stores other names")
 
 
 def run_names(names: Optional[Sequence[str]], default: List[str],
@@ -41,12 +40,9 @@ def run_names(names: Optional[Sequence[str]], default: List[str],
 
 def run(main: Callable[[Optional[List[str]]], None],
         argv: Optional[List[str]] = None) -> None:
-    """Run a tool's ``main``; bad input (including a malformed or refused
-    annotation file) ends it with ``error: ...`` on stderr and exit status
-    2."""
+    """Run a tool's ``main``; bad input (a missing file, a malformed or refused
+    annotation file) ends it with ``error: ...`` on stderr and exit status 2,
+    as :func:`mmcsre.utils.cli.run_cli` does for the other tools."""
     from mmcsre.datasets.validation import AnnotationError
-    try:
-        main(argv)
-    except (AnalysisError, AnnotationError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        raise SystemExit(2)
+    from mmcsre.utils.cli import run_cli
+    run_cli(lambda: main(argv), errors=(AnalysisError, AnnotationError))

@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 import warnings
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -159,3 +159,36 @@ def measure_in_subprocess(config: str, **kwargs) -> Dict:
     with concurrent.futures.ProcessPoolExecutor(
             max_workers=1, mp_context=context) as pool:
         return pool.submit(measure_training, config, **kwargs).result()
+
+
+def format_duration(seconds: float) -> str:
+    """A duration for the tables: seconds up to 10 minutes, then minutes.
+
+    Args:
+        seconds (float): The duration.
+
+    Returns:
+        str: ``'0.84 s'`` below 10 s, ``'12.3 s'`` below 10 min, else
+        ``'12.34 min'``.
+    """
+    if seconds < 10:
+        return f'{seconds:.2f} s'
+    if seconds < 600:
+        return f'{seconds:.1f} s'
+    return f'{seconds / 60:.2f} min'
+
+
+def duration_unit(seconds: Sequence[float]) -> Tuple[float, str, str]:
+    """The unit a plot of these durations uses, as :func:`format_duration`
+    picks it for the longest.
+
+    Args:
+        seconds (Sequence[float]): The durations.
+
+    Returns:
+        tuple[float, str, str]: (seconds per unit, unit name, value format).
+    """
+    longest = max(seconds, default=0.0)
+    if longest >= 600:
+        return 60.0, 'min', '{:.2f}'
+    return 1.0, 's', '{:.2f}' if longest < 10 else '{:.1f}'

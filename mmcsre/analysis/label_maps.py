@@ -37,33 +37,63 @@ def load_label_map(name_or_path: str) -> List[str]:
     return read_label_map(name_or_path)
 
 
+def _preview(names: Sequence, shown: int = 3) -> str:
+    """The first few names of a list, for messages."""
+    head = ', '.join(repr(n) for n in names[:shown])
+    return head + (f', ... ({len(names)} in all)'
+                   if len(names) > shown else '')
+
+
 def class_names(num_classes: int,
                 label_map: Optional[str] = None,
-                classes: Optional[Sequence[str]] = None) -> List[str]:
+                classes: Optional[Sequence[Optional[str]]] = None,
+                source: Optional[str] = None) -> List[str]:
     """Names of classes ``0 .. num_classes - 1``.
 
     Args:
         num_classes (int): Number of classes K of the analysed run.
-        label_map (str, optional): Shipped map name or text file; wins over
-            ``classes``. Defaults to None.
+        label_map (str, optional): Shipped map name or text file; used
+            when the run stores no class names, or the same ones. Defaults
+            to None.
         classes (Sequence[str], optional): Names stored with the run (the
-            dump's ``classes``). Defaults to None.
+            dump's ``classes``; ``None`` entries are unnamed classes).
+            Defaults to None.
+        source (str, optional): The file the run was read from, for
+            messages. Defaults to None.
 
     Returns:
         list[str]: K names; ``'class i'`` when neither source is given.
 
     Raises:
-        AnalysisError: If the names do not number K.
+        AnalysisError: If the names do not number K, or if the run stores
+            class names that ``label_map`` contradicts (a map of another
+            dataset, or of another class order).
     """
+    where = f'{source}: ' if source else ''
+    stored = None
+    if classes is not None and any(c is not None for c in classes):
+        stored = list(classes)
     if label_map is not None:
-        names, source = load_label_map(label_map), f'label map {label_map!r}'
-    elif classes is not None:
-        names, source = list(classes), 'the stored class names'
+        names, what = load_label_map(label_map), f'label map {label_map!r}'
+    elif stored is not None:
+        names, what = stored, 'the stored class names'
     else:
         return [f'class {i}' for i in range(num_classes)]
     if len(names) != num_classes:
         raise AnalysisError(
-            f'{source} has {len(names)} names but the run has {num_classes} '
-            'classes; pick the label map of its dataset (shipped: '
-            f'{sorted(LABEL_MAPS)})')
-    return [str(n) for n in names]
+            f'{where}{what} has {len(names)} names but the run has '
+            f'{num_classes} classes; pick the label map of its dataset '
+            f'(shipped: {sorted(LABEL_MAPS)})')
+    if label_map is not None and stored is not None:
+        differ = [
+            i for i, (mine, theirs) in enumerate(zip(stored, names))
+            if mine is not None and str(mine) != theirs
+        ]
+        if differ:
+            i = differ[0]
+            raise AnalysisError(
+                f'{where}its classes ({_preview(stored)}) differ from '
+                f'{what} ({_preview(names)}): class {i} is {stored[i]!r} '
+                f'there and {names[i]!r} in the map; drop --label-map to use '
+                'the names it stores')
+    return [f'class {i}' if n is None else str(n) for i, n in enumerate(names)]

@@ -1,5 +1,6 @@
 """Figures of the analysis tools (matplotlib, written to PNG files)."""
 import os.path as osp
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmengine
@@ -8,6 +9,66 @@ import numpy as np
 from .optional import pyplot
 
 DPI = 110
+# A name's words: text up to and including its separators.
+_WORD = re.compile(r'[^-_. /]+[-_. /]*|[-_. /]+')
+
+
+def _wrap(name: str, width: int) -> str:
+    """``name`` on lines of at most ``width`` characters, broken after its
+    separators (``-``, ``_``, ``.``, space, ``/``) where it can be."""
+    lines = ['']
+    for word in _WORD.findall(name):
+        while len(word) > width:  # a word longer than a line is split
+            if lines[-1]:
+                lines.append('')
+            lines[-1], word = word[:width], word[width:]
+            lines.append('')
+        if lines[-1] and len(lines[-1]) + len(word.rstrip()) > width:
+            lines.append('')
+        lines[-1] += word
+    return '\n'.join(line.strip() for line in lines if line.strip())
+
+
+def compact_labels(names: Sequence[str],
+                   width: int = 20,
+                   strip_shared: bool = True) -> Tuple[List[str], str]:
+    """Axis labels for long names such as config file names.
+
+    The words every name starts and ends with are dropped (when the names
+    differ and each keeps a word), and each label is wrapped to lines of at
+    most ``width`` characters.
+
+    Args:
+        names (Sequence[str]): The names.
+        width (int): Longest label line. Defaults to 20.
+        strip_shared (bool): Drop the shared words. Defaults to True.
+
+    Returns:
+        tuple[list[str], str]: The labels, and the dropped part as
+        ``'PREFIX*SUFFIX'`` ('' if nothing was dropped), for an axis title.
+    """
+    words = [_WORD.findall(n) for n in names]
+    head = tail = 0
+    if strip_shared and len(set(names)) > 1:
+        shortest = min(len(w) for w in words)
+        while head < shortest - 1 and len({w[head] for w in words}) == 1:
+            head += 1
+        while (tail < shortest - 1 - head
+               and len({w[len(w) - 1 - tail]
+                        for w in words}) == 1):
+            tail += 1
+    kept = [''.join(w[head:len(w) - tail]).strip('-_. /') for w in words]
+    if not all(kept):
+        kept, head, tail = list(names), 0, 0
+    shared = ''
+    if head or tail:
+        first = words[0]
+        # The separator before the suffix: a glob that matches the names.
+        glue = first[len(first) - tail - 1][-1] if tail else ''
+        glue = glue if glue in '-_. /' else ''
+        shared = (''.join(first[:head]) + '*' + glue +
+                  ''.join(first[len(first) - tail:]))
+    return [_wrap(k, width) for k in kept], shared
 
 
 def _save(fig, path: str) -> str:
@@ -93,7 +154,8 @@ def plot_grouped_bars(categories: Sequence[str],
         axes (list[dict], optional): Several panels side by side instead,
             each a dict with the keys ``categories``, ``series``,
             ``ylabel``, ``title`` (and optional ``value_format``,
-            ``xlabel``).
+            ``xlabel``, ``tick_rotation``: degrees to turn the category
+            labels by, default 0).
     """
     plt = pyplot()
     panels = axes or [
@@ -124,7 +186,13 @@ def plot_grouped_bars(categories: Sequence[str],
                 labels=[fmt.format(v) if v == v else 'n/a' for v in values],
                 fontsize=8,
                 padding=2)
-        ax.set_xticks(x, labels=cats)
+        rotation = panel.get('tick_rotation', 0)
+        ax.set_xticks(
+            x,
+            labels=cats,
+            rotation=rotation,
+            ha='right' if rotation else 'center',
+            rotation_mode='anchor' if rotation else 'default')
         ax.set_ylabel(panel['ylabel'])
         ax.set_xlabel(panel.get('xlabel', ''))
         ax.set_title(panel['title'])

@@ -49,6 +49,10 @@ def run_cli(
     """Run ``main``; :class:`CLIError`, missing files and ``errors`` end it
     with ``error: ...`` and exit status 2 instead of a traceback.
 
+    A ``FileNotFoundError`` that names its file (as ``open`` raises it) is
+    reported as ``error: PATH: no such file or folder``; others by their
+    message.
+
     Args:
         main (callable): The tool's main function.
         errors (tuple[type], optional): Further exception types that mean
@@ -56,7 +60,12 @@ def run_cli(
     """
     try:
         main()
-    except (CLIError, FileNotFoundError) + tuple(errors) as err:
+    except FileNotFoundError as err:
+        if err.filename is None:  # a message of ours, naming the file
+            fail(str(err))
+        # open()'s "[Errno 2] No such file or directory: 'x'"
+        fail(f'{err.filename}: no such file or folder')
+    except (CLIError, ) + tuple(errors) as err:
         fail(str(err))
 
 
@@ -68,6 +77,18 @@ def require_file(path: Optional[str], what: str = 'file') -> None:
         what (str): What the file is, for the message. Defaults to 'file'.
     """
     if path is not None and not osp.isfile(str(path)):
+        raise CLIError(f'{path}: no such {what}')
+
+
+def require_folder(path: Optional[str], what: str = 'folder') -> None:
+    """Raise :class:`CLIError` unless ``path`` is an existing folder.
+
+    Args:
+        path (str, optional): The path; None passes.
+        what (str): What the folder is, for the message. Defaults to
+            'folder'.
+    """
+    if path is not None and not osp.isdir(str(path)):
         raise CLIError(f'{path}: no such {what}')
 
 

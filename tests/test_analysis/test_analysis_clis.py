@@ -2,6 +2,8 @@
 bad or mismatched inputs ending with ``error: ...`` and status 2."""
 import csv
 import os
+import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -96,6 +98,28 @@ def test_label_map_of_another_dataset_is_an_error(tool, dumps, capsys,
         tool('confusion_matrix'),
         [dumps[0], '--label-map', 'nwucla', '--out-dir',
          str(tmp_path)], capsys, "'nwucla' has 10 names but the run has 4")
+
+
+def test_label_map_contradicting_the_dumps_names_is_refused(
+        tool, write_dump, capsys, tmp_path):
+    """A synthetic-data dump stores its 10 class names; NW-UCLA's map also has
+    10 names, but other ones: refused, whichever tool reads it."""
+    from mmcsre.datasets.synthetic import CLASSES
+    labels = np.arange(20) % 10
+    dump = write_dump('synthetic', make_dump(labels, labels, classes=CLASSES))
+    for name, args in (('confusion_matrix', [dump]),
+                       ('difficulty_levels', [dump]), ('class_accuracy_diff',
+                                                       [dump, dump])):
+        _fails(
+            tool(name),
+            args + ['--label-map', 'nwucla', '--out-dir',
+                    str(tmp_path)], capsys,
+            f"{dump}: its classes ('{CLASSES[0]}'")
+    capsys.readouterr()
+    # without --label-map the stored names are used
+    tool('confusion_matrix').main([dump, '--out-dir', str(tmp_path)])
+    assert CLASSES[0] in (tmp_path /
+                          'confusion_counts_synthetic.csv').read_text()
 
 
 def test_difficulty_levels(tool, dumps, tmp_path):
@@ -215,6 +239,52 @@ def test_model_complexity(tool, tmp_path):
     assert _is_png(out / 'model_complexity.png')
 
 
+def test_model_complexity_labels_long_config_names(tool, tmp_path,
+                                                   monkeypatch):
+    """Without --names the bars are labelled by the config names without the
+    words they share, wrapped and turned, so that they do not overlap."""
+    module = tool('model_complexity')
+    counts = dict(
+        params=dict(test=1e5, train=2e5),
+        buffers=dict(test=1e3, train=5e4),
+        flops=dict(test=1e8, train=1.1e8),
+        input_shape=(1, 1, 52, 20, 3),
+        training_only=[],
+        uncounted_ops=[])
+    monkeypatch.setattr(module, 'model_complexity', lambda *a: counts)
+    drawn = []
+
+    def spy(*args, **kwargs):
+        drawn.extend(kwargs['axes'])
+        return plot_grouped_bars(*args, **kwargs)
+
+    from mmcsre.analysis.plotting import plot_grouped_bars
+    monkeypatch.setattr(module, 'plot_grouped_bars', spy)
+    configs = [
+        f'configs/{m}/{m}_1xb16-joint-motion-100e_ntu120-xsub-keypoint-3d.py'
+        for m in ('stgcn-small', 'stgcn-small-csre-official-calibration')
+    ]
+    out = tmp_path / 'out'
+    module.main(configs + ['--out-dir', str(out)])
+    panel = drawn[0]
+    assert panel['categories'] == [
+        'small', 'small-csre-official-\ncalibration'
+    ]
+    assert panel['xlabel'] == ('stgcn-*_1xb16-joint-motion-100e_ntu120-xsub-'
+                               'keypoint-3d')
+    assert panel['tick_rotation'] == 30
+    assert _is_png(out / 'model_complexity.png')
+    # the tables keep the full names
+    rows = _rows(out / 'model_complexity.csv')
+    assert rows[0]['model'] == osp.splitext(osp.basename(configs[0]))[0]
+    drawn.clear()
+    module.main(configs +
+                ['--names', 'ST-GCN', 'ST-GCN + CSRE', '--out-dir',
+                 str(out)])
+    assert drawn[0]['categories'] == ['ST-GCN', 'ST-GCN + CSRE']
+    assert drawn[0]['xlabel'] == '' and drawn[0]['tick_rotation'] == 30
+
+
 def test_training_consumption(tool, tmp_path):
     out = tmp_path / 'out'
     tool('training_consumption').main(
@@ -227,6 +297,8 @@ def test_training_consumption(tool, tmp_path):
     assert [r['model'] for r in rows] == ['base', 'csre']
     assert all(float(r['peak memory (GiB)']) > 0.05 for r in rows)
     assert all(r['iters / epoch'] == '2' for r in rows)
+    # seconds, not 0.0x minutes
+    assert all(re.fullmatch(r'\d+\.\d\d? s', r['time / epoch']) for r in rows)
     assert _is_png(out / 'training_consumption.png')
 
 

@@ -4,6 +4,7 @@ from analysis_helpers import demo_configs
 
 from mmcsre.analysis import (AnalysisError, measure_in_subprocess,
                              measure_training)
+from mmcsre.analysis.consumption import duration_unit, format_duration
 
 # 20 training samples, batch 16: 2 iterations per epoch.
 DATA = {
@@ -36,3 +37,22 @@ def test_too_short_schedule_is_an_error():
             progress=False)
     with pytest.raises(AnalysisError, match='iters >= 1'):
         measure_training(demo_configs()[0], iters=0)
+
+
+@pytest.mark.parametrize('seconds, text', [
+    (0.8412, '0.84 s'),
+    (9.994, '9.99 s'),
+    (12.34, '12.3 s'),
+    (14.84, '14.8 s'),
+    (599.9, '599.9 s'),
+    (600, '10.00 min'),
+    (3725, '62.08 min'),
+])
+def test_epoch_times_in_seconds_until_ten_minutes(seconds, text):
+    assert format_duration(seconds) == text
+
+
+def test_plot_unit_follows_the_longest_duration():
+    assert duration_unit([0.5, 8.0]) == (1.0, 's', '{:.2f}')
+    assert duration_unit([14.8, 16.8]) == (1.0, 's', '{:.1f}')
+    assert duration_unit([300.0, 900.0]) == (60.0, 'min', '{:.2f}')

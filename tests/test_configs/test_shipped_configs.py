@@ -148,6 +148,15 @@ def test_config_builds_and_trains_one_step(path, tmp_path):
     loss = sum(v for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(loss)
     loss.backward()
+    # DDP (tools/dist_train.sh) with find_unused_parameters=False needs a
+    # gradient for every trainable parameter at every step
+    if not cfg.get('find_unused_parameters', False):
+        unused = [
+            n for n, p in model.named_parameters()
+            if p.requires_grad and p.grad is None
+        ]
+        assert not unused, (f'{len(unused)} parameters get no gradient '
+                            f'(set find_unused_parameters=True): {unused[:5]}')
     assert cfg.model.cls_head.num_classes == ds_cfg.get(
         'num_classes', cfg.model.cls_head.num_classes)
 

@@ -10,6 +10,7 @@ from mmcsre.datasets import (AnnotationError, SkeletonDataset,
                              add_label_fraction_splits, class_balanced_subsets,
                              fraction_split_name)
 from mmcsre.datasets.label_fraction import class_quota
+from mmcsre.utils import CLIError
 
 TOOL = f'{REPO_ROOT}/tools/data/make_label_fraction_split.py'
 # 10 classes of unequal size (3 to 57 samples).
@@ -122,12 +123,15 @@ def test_tool_writes_a_new_pickle_that_loads(tmp_path):
         out = pickle.load(f)
     again = add_label_fraction_splits(fake_data(), [5, 10], seed=2)
     assert out['split'] == again['split']
-    # Errors end the tool with a message, and nothing is written.
+    # Errors are CLIErrors (``error: ...`` and exit status 2 from the
+    # command line), and nothing is written.
     tool = load_tool()
     for args in (['--fractions', '0'], ['--split', 'nope'], []):
         bad = tmp_path / 'bad.pkl'
         target = src if not args else bad
-        with pytest.raises(SystemExit, match='error:'):
+        with pytest.raises(CLIError):
             tool.main([str(src), str(target)] + args)
         assert not bad.exists()
+    with pytest.raises(CLIError, match='missing.pkl: no such annotation'):
+        tool.main([str(tmp_path / 'missing.pkl'), str(bad)])
     assert src.read_bytes() == before

@@ -112,6 +112,48 @@ def test_cli_writes_markdown_and_json(tmp_path):
         run_tool(['tools/ensemble.py', paths[0], paths[1]])
 
 
+def _ensemble_main():
+    """tools/ensemble.py's main, in-process."""
+    import importlib.util
+
+    from helpers import REPO_ROOT
+    spec = importlib.util.spec_from_file_location(
+        'ensemble_tool', f'{REPO_ROOT}/tools/ensemble.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def test_cli_names_train_streams_dumps_by_their_folder(tmp_path, capsys):
+    """``WORK/{j,b,jm,bm}/scores.pkl`` (tools/train_streams.py) are rows j, b,
+    jm, bm; another file is named by its file name; --names wins."""
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 5, 12)
+    paths = []
+    for stream in ('j', 'b', 'jm', 'bm'):
+        path = tmp_path / 'work' / stream / 'scores.pkl'
+        path.parent.mkdir(parents=True)
+        mmengine.dump(_dump(rng.random((12, 5)), labels), str(path))
+        paths.append(str(path))
+    other = tmp_path / 'extra_model.pkl'
+    mmengine.dump(_dump(rng.random((12, 5)), labels), str(other))
+    main = _ensemble_main()
+    out = tmp_path / 'f.json'
+
+    def rows(args):
+        main(args + ['--out-json', str(out)])
+        return [r['name'] for r in json.loads(out.read_text())['rows']]
+
+    assert rows(paths + ['--preset', '4s']) == \
+        ['j', 'b', 'jm', 'bm', 'fused']
+    assert rows(paths[:1] + [str(other)]) == ['j', 'extra_model', 'fused']
+    assert rows(paths[:2] + ['--names', 'joint', 'bone']) == \
+        ['joint', 'bone', 'fused']
+    with pytest.raises(FusionError, match='1 names for 2 dumps'):
+        main(paths[:2] + ['--names', 'joint'])
+    assert '| j |' in capsys.readouterr().out
+
+
 @pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
 def test_non_finite_scores_name_the_sample(bad):
     a = _dump([[1, 0], [0, 1], [0.5, 0.5]], [0, 1, 0], ['s0', 's1', 's2'])

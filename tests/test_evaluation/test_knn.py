@@ -165,3 +165,8 @@ def test_knn_eval_tool(tmp_path):
     assert float(rows[0]['top1']) == 100.0
     assert 'train: 12 samples, val: 12 samples, 128-d' in \
         (out / 'knn.md').read_text()
+    # The plot of top-1 per k: a PNG with the bars drawn, not an empty
+    # canvas.
+    png = (out / 'knn.png').read_bytes()
+    assert png[:8] == b'\x89PNG\r\n\x1a\n'
+    assert 10_000 < len(png) < 300_000

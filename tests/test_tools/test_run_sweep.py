@@ -8,6 +8,8 @@ import os.path as osp
 import pytest
 from helpers import DEMO_CONFIG, REPO_ROOT, run_tool
 
+from mmcsre.utils.cli import CLIError
+
 SWEEP = osp.join(REPO_ROOT, 'tools', 'run_sweep.py')
 CSRE_DEMO = osp.join(REPO_ROOT, 'configs', 'csre',
                      'stgcn-tiny-csre_1xb16-joint-15e_synthetic.py')
@@ -113,7 +115,7 @@ def test_runs_are_seed_major(sweep_module):
 @pytest.mark.parametrize('spec, message', [('noequals', 'NAME=CONFIG'),
                                            ('a=missing.py', 'no such')])
 def test_bad_arms(sweep_module, spec, message):
-    with pytest.raises(SystemExit, match=message):
+    with pytest.raises(CLIError, match=message):
         sweep_module.parse_arms([spec])
 
 

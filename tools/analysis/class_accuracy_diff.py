@@ -25,10 +25,11 @@ from mmcsre.analysis.cli import add_label_map, base_parser, run, run_names
 from mmcsre.analysis.dumps import run_names as file_run_names
 from mmcsre.analysis.per_class import class_support, diff_rows
 from mmcsre.analysis.plotting import plot_accuracy_changes
+from mmcsre.utils.cli import tool_description
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(tool_description(__doc__))
     parser.add_argument('reference', help='dump of the reference run')
     parser.add_argument('other', help='dump of the compared run')
     parser.add_argument(
@@ -54,7 +55,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     ref, other = load_runs(paths, names)
     labels = ref['labels']
     num = ref['scores'].shape[1]
-    classes = class_names(num, args.label_map, ref.get('classes'))
+    classes = class_names(num, args.label_map, ref.get('classes'),
+                          args.reference)
     ref_acc = per_class_accuracy(labels, predictions(ref), num)
     other_acc = per_class_accuracy(labels, predictions(other), num)
     support = class_support(labels, num)

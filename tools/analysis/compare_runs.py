@@ -29,10 +29,11 @@ from mmcsre.analysis.paired import (compare_arms, load_arms, seed_rows,
                                     summary_notes)
 from mmcsre.analysis.plotting import plot_paired_differences
 from mmcsre.analysis.tables import markdown_table, write_tables
+from mmcsre.utils.cli import tool_description
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(tool_description(__doc__))
     parser.add_argument('--out', dest='out_dir', help=argparse.SUPPRESS)
     parser.add_argument(
         '--baseline',

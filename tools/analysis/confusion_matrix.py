@@ -22,6 +22,7 @@ from mmcsre.analysis import (class_names, confusion_matrix, load_runs,
 from mmcsre.analysis.cli import add_label_map, base_parser, run, run_names
 from mmcsre.analysis.dumps import run_names as file_run_names
 from mmcsre.analysis.plotting import plot_confusion
+from mmcsre.utils.cli import tool_description
 
 
 def _safe(name: str) -> str:
@@ -29,7 +30,7 @@ def _safe(name: str) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(tool_description(__doc__))
     parser.add_argument('dumps', nargs='+', help='score dumps')
     parser.add_argument('--names', nargs='+', help='run names')
     add_label_map(parser)
@@ -43,7 +44,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     names = run_names(args.names, file_run_names(args.dumps), 'dumps')
     runs = load_runs(args.dumps, names)
     num = runs[0]['scores'].shape[1]
-    classes = class_names(num, args.label_map, runs[0].get('classes'))
+    classes = class_names(num, args.label_map, runs[0].get('classes'),
+                          args.dumps[0])
     rows, matrices, written = [], [], []
     mmengine.mkdir_or_exist(args.out_dir)
     for run_, name in zip(runs, names):

@@ -23,10 +23,11 @@ from mmcsre.analysis.cli import add_label_map, base_parser, run, run_names
 from mmcsre.analysis.difficulty import level_rows
 from mmcsre.analysis.dumps import run_names as file_run_names
 from mmcsre.analysis.plotting import plot_grouped_bars
+from mmcsre.utils.cli import tool_description
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(tool_description(__doc__))
     parser.add_argument(
         'dumps',
         nargs='+',
@@ -50,7 +51,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     runs = load_runs(args.dumps, names)
     labels = runs[0]['labels']
     num = runs[0]['scores'].shape[1]
-    classes = class_names(num, args.label_map, runs[0].get('classes'))
+    classes = class_names(num, args.label_map, runs[0].get('classes'),
+                          args.dumps[0])
     ref_acc = per_class_accuracy(labels, predictions(runs[0]), num)
     levels = difficulty_levels(ref_acc, args.thresholds)
     lnames = level_names(args.thresholds, args.level_names)

@@ -20,10 +20,11 @@ from mmengine.config import DictAction
 from mmcsre.analysis import extract_features, save_features
 from mmcsre.analysis.cli import run
 from mmcsre.analysis.features import SPLITS
+from mmcsre.utils.cli import tool_description
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint of that config')
     parser.add_argument('--out', required=True, help='output .npz file')

@@ -27,6 +27,7 @@ from mmcsre.analysis import (AnalysisError, align_features, class_names,
 from mmcsre.analysis.cli import add_label_map, base_parser, run, run_names
 from mmcsre.analysis.embedding import class_count
 from mmcsre.analysis.plotting import plot_embeddings
+from mmcsre.utils.cli import tool_description
 
 
 def parse_classes(values: Optional[List[str]],
@@ -47,7 +48,7 @@ def parse_classes(values: Optional[List[str]],
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(tool_description(__doc__))
     parser.add_argument('features', nargs='+', help='feature .npz files')
     parser.add_argument('--names', nargs='+', help='run names')
     add_label_map(parser)
@@ -73,7 +74,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     runs = align_features([load_features(p) for p in args.features], names)
     num = class_count(runs)
     stored = runs[0]['classes'].tolist() or None
-    classes = class_names(num, args.label_map, stored)
+    classes = class_names(num, args.label_map, stored, args.features[0])
     picked = select_samples(runs[0], parse_classes(args.classes, classes),
                             args.max_per_class, args.seed)
     metrics = require('sklearn.metrics')

@@ -7,7 +7,8 @@ datasets; e.g. a ``configs/cpstn/cpstn-linear_...`` config), loads only the
 linear-eval or a supervised one), extracts the backbone features of the
 training and validation splits with the test pipeline (pooled over
 persons, frames and joints), classifies every validation sample by its k
-most similar training samples and writes ``knn.md`` and ``knn.csv``.
+most similar training samples and writes ``knn.md``, ``knn.csv`` and
+``knn.png`` (top-1 accuracy per k).
 
 Votes: ``weighted`` (default) weighs a neighbour of cosine similarity s by
 ``exp(s / T)``, T = 0.07; ``majority`` counts neighbours. Ties go to the
@@ -27,12 +28,14 @@ from mmengine.config import DictAction
 
 from mmcsre.analysis import write_tables
 from mmcsre.analysis.cli import base_parser, run
+from mmcsre.analysis.plotting import plot_grouped_bars
 from mmcsre.evaluation.backbone_features import config_backbone_features
 from mmcsre.evaluation.knn import VOTES, knn_accuracy
+from mmcsre.utils.cli import tool_description
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(tool_description(__doc__))
     parser.set_defaults(out_dir='work_dirs/knn')
     parser.add_argument('config', help='recognizer config')
     parser.add_argument('checkpoint', help='checkpoint with backbone.* keys')
@@ -85,9 +88,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     ]
     md, csv = write_tables(
         rows, args.out_dir, 'knn', title='k-NN evaluation', notes=notes)
+    png = plot_grouped_bars([str(row['k']) for row in rows],
+                            {'': [row['top1'] for row in rows]},
+                            ylabel='top-1 accuracy (%)',
+                            title=f'k-NN top-1 accuracy ({args.vote} vote, '
+                            f'{len(train_y)} training samples)',
+                            path=osp.join(args.out_dir, 'knn.png'),
+                            value_format='{:.2f}',
+                            xlabel='k (neighbours)')
     for row in rows:
         print(f"k={row['k']:<4d} top-1 {row['top1']:.2f} %")
-    print(f'wrote {md} and {osp.basename(csv)}')
+    print(f'wrote {md}, {osp.basename(csv)} and {osp.basename(png)}')
 
 
 if __name__ == '__main__':

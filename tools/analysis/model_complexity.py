@@ -19,11 +19,12 @@ from mmengine.config import DictAction
 
 from mmcsre.analysis import markdown_table, model_complexity, write_tables
 from mmcsre.analysis.cli import base_parser, run, run_names
-from mmcsre.analysis.plotting import plot_grouped_bars
+from mmcsre.analysis.plotting import compact_labels, plot_grouped_bars
+from mmcsre.utils.cli import tool_description
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(tool_description(__doc__))
     parser.add_argument('configs', nargs='+', help='config files')
     parser.add_argument('--names', nargs='+', help='model names')
     parser.add_argument(
@@ -77,16 +78,23 @@ def main(argv: Optional[List[str]] = None) -> None:
         'Operators not counted (element-wise, sorting, sampling): ' +
         (', '.join(uncounted) or 'none') + '.'
     ]
+    # Config names are long and share most words: drop those, wrap the
+    # rest and turn the labels so that they do not overlap.
+    labels, shared = compact_labels(names, strip_shared=args.names is None)
+    longest = max(len(line) for label in labels for line in label.split('\n'))
+    rotation = 30 if len(labels) > 1 and longest > 10 else 0
     panels = [
         dict(
-            categories=names,
+            categories=labels,
             series={
                 phase: [r[key][phase] / 1e6 for r in results]
                 for phase in ('test', 'train')
             },
             ylabel=ylabel,
             title=title,
-            value_format='{:.3f}')
+            value_format='{:.3f}',
+            xlabel=shared,
+            tick_rotation=rotation)
         for key, ylabel, title in (('params', 'parameters (M)', 'Parameters'),
                                    ('buffers', 'buffers (M numbers)',
                                     'Buffers (BN stats, banks)'),

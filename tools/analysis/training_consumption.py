@@ -21,13 +21,15 @@ from mmengine.config import DictAction
 from mmcsre.analysis import (markdown_table, measure_in_subprocess,
                              measure_training, write_tables)
 from mmcsre.analysis.cli import base_parser, run, run_names
+from mmcsre.analysis.consumption import duration_unit, format_duration
 from mmcsre.analysis.plotting import plot_grouped_bars
+from mmcsre.utils.cli import tool_description
 
 GIB = 1024**3
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(tool_description(__doc__))
     parser.add_argument('configs', nargs='+', help='config files')
     parser.add_argument('--names', nargs='+', help='model names')
     parser.add_argument(
@@ -75,8 +77,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             round(res['step_time_per_iter'], 3),
             'iters / epoch':
             res['iters_per_epoch'],
-            'time / epoch (min)':
-            round(res['time_per_epoch'] / 60, 2),
+            'time / epoch':
+            format_duration(res['time_per_epoch']),
         })
     kinds = sorted({r['memory_kind'] for r in results})
     notes = [
@@ -86,6 +88,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         '/ iter includes data loading, train step is forward + backward + '
         'optimizer; time / epoch = time / iter x iters / epoch.'
     ]
+    epochs = [r['time_per_epoch'] for r in results]
+    scale, unit, epoch_format = duration_unit(epochs)
     panels = [
         dict(
             categories=names,
@@ -95,10 +99,10 @@ def main(argv: Optional[List[str]] = None) -> None:
             value_format='{:.2f}'),
         dict(
             categories=names,
-            series={'': [r['time_per_epoch'] / 60 for r in results]},
-            ylabel='time per epoch (min, estimated)',
+            series={'': [t / scale for t in epochs]},
+            ylabel=f'time per epoch ({unit}, estimated)',
             title='time per epoch',
-            value_format='{:.2f}'),
+            value_format=epoch_format),
     ]
     png = plot_grouped_bars(
         names, {},

@@ -23,6 +23,7 @@ import numpy as np
 from mmcsre.datasets import (AnnotationError, load_skeleton_pickle,
                              split_positions, validate_annotations)
 from mmcsre.structures import get_layout
+from mmcsre.utils.cli import require_file, run_cli, tool_description
 
 
 def duplicated_ids(annos: List[Dict], source: str) -> None:
@@ -41,7 +42,7 @@ def duplicated_ids(annos: List[Dict], source: str) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('ann_file', help='.pkl file')
     parser.add_argument(
         '--split', nargs='+', help='splits to check (default: all)')
@@ -49,6 +50,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--layout', help="expected layout, e.g. 'nw-ucla'")
     args = parser.parse_args(argv)
 
+    require_file(args.ann_file, 'annotation file')
     data = load_skeleton_pickle(args.ann_file)
     num_joints = get_layout(args.layout).num_node if args.layout else None
     has_split = 'split' in data
@@ -92,7 +94,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (AnnotationError, FileNotFoundError) as err:
-        raise SystemExit(f'error: {err}')
+    run_cli(main, errors=(AnnotationError, ))

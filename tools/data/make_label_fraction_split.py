@@ -24,10 +24,11 @@ import numpy as np
 from mmcsre.datasets import (AnnotationError, add_label_fraction_splits,
                              fraction_split_name, load_skeleton_pickle,
                              select_split)
+from mmcsre.utils.cli import CLIError, require_file, run_cli, tool_description
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('in_file', help='input .pkl (pyskl format)')
     parser.add_argument('out_file', help='output .pkl (a new file)')
     parser.add_argument(
@@ -44,14 +45,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
 
     if osp.abspath(args.in_file) == osp.abspath(args.out_file):
-        raise SystemExit('error: OUT must differ from IN (the input is '
-                         'never modified)')
+        raise CLIError(f'{args.out_file}: OUT must differ from IN (the input '
+                       'is never modified)')
+    require_file(args.in_file, 'annotation file')
+    data = load_skeleton_pickle(args.in_file)
     try:
-        data = load_skeleton_pickle(args.in_file)
         out = add_label_fraction_splits(data, args.fractions, args.seed,
                                         args.split, args.in_file)
-    except (AnnotationError, FileNotFoundError, ValueError) as err:
-        raise SystemExit(f'error: {err}')
+    except ValueError as err:  # bad --fractions or --split
+        raise CLIError(str(err)) from err
     with open(args.out_file, 'wb') as f:
         pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -68,4 +70,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main, errors=(AnnotationError, ))

@@ -11,6 +11,7 @@ hand, with its source in ``docs/results.md``. Then rebuild the docs::
     python tools/misc/add_metafile_entries.py
     python tools/misc/build_docs.py
 """
+import argparse
 import copy
 import glob
 import os.path as osp
@@ -22,6 +23,8 @@ import yaml
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from build_docs import REPO_ROOT, load_metafiles  # noqa: E402
+
+from mmcsre.utils.cli import run_cli, tool_description  # noqa: E402
 
 NAME = re.compile(r'(?P<family>[^_]+)_(?P<gpus>\d+)xb(?P<batch>\d+)-'
                   r'(?P<stream>.+?)-(?:(?P<epochs>\d+)e|(?P<iters>\d+)it)_'
@@ -158,13 +161,19 @@ def add_missing(root: str = REPO_ROOT) -> Dict[str, List[str]]:
     return added
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     """Add the missing entries and report them."""
-    for rel, configs in add_missing().items():
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
+    parser.add_argument(
+        '--root',
+        default=REPO_ROOT,
+        help='repository whose metafiles to complete (default: this one)')
+    args = parser.parse_args(argv)
+    for rel, configs in add_missing(args.root).items():
         print(f'{rel}: {len(configs)}')
         for config in configs:
             print(f'  {config}')
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

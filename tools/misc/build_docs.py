@@ -24,6 +24,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from mmcsre.utils.cli import run_cli, tool_description
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_INDEX = 'model-index.yml'
 MODEL_ZOO = osp.join('docs', 'model_zoo.md')
@@ -240,23 +242,27 @@ def stale(root: str = REPO_ROOT) -> List[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Write (or with ``--check`` only compare) the generated docs."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument(
         '--check',
         action='store_true',
         help='write nothing; exit 1 if a generated file is out of date')
+    parser.add_argument(
+        '--root',
+        default=REPO_ROOT,
+        help='repository whose docs to build (default: this one)')
     args = parser.parse_args(argv)
     if args.check:
-        outdated = stale()
+        outdated = stale(args.root)
         for rel in outdated:
             print(f'out of date: {rel}')
         return int(bool(outdated))
-    for rel, text in build().items():
-        with open(osp.join(REPO_ROOT, rel), 'w', encoding='utf-8') as f:
+    for rel, text in build(args.root).items():
+        with open(osp.join(args.root, rel), 'w', encoding='utf-8') as f:
             f.write(text)
         print(f'wrote {rel}')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(lambda: sys.exit(main()))

@@ -11,7 +11,9 @@ import glob
 import os
 import os.path as osp
 import re
-from typing import Dict
+from typing import Dict, List, Optional
+
+from mmcsre.utils.cli import require_folder, run_cli, tool_description
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STREAM_TAGS = {'b': 'bone', 'jm': 'joint-motion', 'bm': 'bone-motion'}
@@ -75,15 +77,20 @@ def orphan_stream_configs(root: str = REPO) -> list:
         startswith('# ') and 'generate_stream_configs' in open(p).read())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument(
         '--check',
         action='store_true',
         help='only report missing or stale stream configs (exit 1 if any)')
-    args = parser.parse_args()
+    parser.add_argument(
+        '--root',
+        default=REPO,
+        help='repository whose configs/ to complete (default: this one)')
+    args = parser.parse_args(argv)
+    require_folder(osp.join(args.root, 'configs'), 'config folder')
     stale = []
-    for joint in joint_configs():
+    for joint in joint_configs(args.root):
         for path, text in stream_configs(joint).items():
             current = open(path).read() if osp.isfile(path) else None
             if current == text:
@@ -92,7 +99,7 @@ def main() -> None:
             if not args.check:
                 with open(path, 'w') as f:
                     f.write(text)
-    orphans = orphan_stream_configs()
+    orphans = orphan_stream_configs(args.root)
     if not args.check:
         for path in orphans:
             os.remove(path)
@@ -100,10 +107,10 @@ def main() -> None:
     print(f'{len(stale)} stream config(s) {verb}, {len(orphans)} orphan(s) '
           f'{"found" if args.check else "removed"}')
     for path in stale + orphans:
-        print(' ', osp.relpath(path, REPO))
+        print(' ', osp.relpath(path, args.root))
     if args.check and (stale or orphans):
         raise SystemExit(1)
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

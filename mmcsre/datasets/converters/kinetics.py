@@ -61,7 +61,7 @@ def load_label_file(path: str, num_classes: int = NUM_CLASSES) -> Dict:
         int}}``.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'label file not found: {path}')
+        raise FileNotFoundError(f'{path}: no such label file')
     labels = _load_json(path)
     if not isinstance(labels, dict):
         raise AnnotationError(f'{path}: expected a dict {{id: {{...}}}}, got '
@@ -186,7 +186,7 @@ def _convert_split(root: str, split: str, num_classes: int, max_persons: int,
     sample_dir = osp.join(root, f'kinetics_{split}')
     labels = load_label_file(label_path, num_classes)
     if not osp.isdir(sample_dir):
-        raise FileNotFoundError(f'sample folder not found: {sample_dir}')
+        raise FileNotFoundError(f'{sample_dir}: no such sample folder')
     files = {
         osp.splitext(n)[0]: n
         for n in os.listdir(sample_dir) if n.endswith('.json')
@@ -278,7 +278,7 @@ def convert_kinetics(root: str,
     if bad or not splits:
         raise ValueError(f'unknown split(s) {bad}; choose from {SPLITS}')
     if not osp.isdir(root):
-        raise FileNotFoundError(f'Kinetics-skeleton folder not found: {root}')
+        raise FileNotFoundError(f'{root}: no such folder')
     annotations: List[Dict] = []
     split_ids: Dict[str, List[str]] = {}
     classes: List[Optional[str]] = [None] * num_classes

@@ -443,7 +443,8 @@ def load_missing_list(missing_list: Union[None, bool, str, Iterable[str]],
         set[str]: Sample names without extension.
 
     Raises:
-        AnnotationError: If a given file holds no sample name.
+        FileNotFoundError: If a given file does not exist.
+        AnnotationError: If it holds no sample name.
     """
     if missing_list is False or (isinstance(missing_list, str)
                                  and missing_list.lower() == 'none'):
@@ -456,6 +457,8 @@ def load_missing_list(missing_list: Union[None, bool, str, Iterable[str]],
             osp.basename(str(n)).replace('.skeleton', '')
             for n in missing_list
         }
+    if not osp.isfile(missing_list):
+        raise FileNotFoundError(f'{missing_list}: no such missing list')
     names = set()
     with open(missing_list, encoding='utf-8') as f:
         for line in f:
@@ -485,7 +488,7 @@ def find_skeleton_files(skeleton_dir: str) -> Dict[str, str]:
     """
     skeleton_dir = str(skeleton_dir)
     if not osp.isdir(skeleton_dir):
-        raise FileNotFoundError(f'{skeleton_dir}: no such directory')
+        raise FileNotFoundError(f'{skeleton_dir}: no such folder')
     found: Dict[str, str] = {}
     for root, _, names in os.walk(skeleton_dir):
         for fname in names:

@@ -44,30 +44,37 @@ def parse_name(name: str) -> Dict[str, int]:
     return dict(action=action, subject=subject, take=take, view=view)
 
 
+def _source_kind(source: str) -> str:
+    """``'zip'`` or ``'folder'``; raise if ``source`` is neither."""
+    if zipfile.is_zipfile(source):
+        return 'zip'
+    if osp.isdir(source):
+        return 'folder'
+    if not osp.exists(source):
+        raise FileNotFoundError(f'{source}: no such file or folder')
+    raise FileNotFoundError(f'{source}: neither a folder nor a zip file')
+
+
 def _iter_json(source: str) -> Iterator[Tuple[str, bytes]]:
     """Yield ``(name, raw bytes)`` of every ``.json`` in a folder or zip."""
-    if zipfile.is_zipfile(source):
+    if _source_kind(source) == 'zip':
         with zipfile.ZipFile(source) as zf:
             for name in sorted(zf.namelist()):
                 if name.endswith('.json'):
                     yield f'{source}:{name}', zf.read(name)
-    elif osp.isdir(source):
+    else:
         for name in sorted(os.listdir(source)):
             if name.endswith('.json'):
                 with open(osp.join(source, name), 'rb') as f:
                     yield osp.join(source, name), f.read()
-    else:
-        raise FileNotFoundError(f'{source}: neither a folder nor a zip file')
 
 
-def _count_json(source: str) -> Optional[int]:
-    """Number of ``.json`` files in a folder or zip, ``None`` if unknown."""
-    if zipfile.is_zipfile(source):
+def _count_json(source: str) -> int:
+    """Number of ``.json`` files in a folder or zip."""
+    if _source_kind(source) == 'zip':
         with zipfile.ZipFile(source) as zf:
             return sum(n.endswith('.json') for n in zf.namelist())
-    if osp.isdir(source):
-        return sum(n.endswith('.json') for n in os.listdir(source))
-    return None
+    return sum(n.endswith('.json') for n in os.listdir(source))
 
 
 def read_sequence(name: str, raw: bytes) -> Dict:
@@ -124,8 +131,14 @@ def convert_nwucla(source: str,
     Returns:
         dict: ``{'split': {'train': [...], 'val': [...]}, 'annotations':
         [...], 'classes': [...]}``.
+
+    Raises:
+        FileNotFoundError: If ``source`` is missing, or neither a folder nor
+            a zip file.
+        AnnotationError: On a malformed sequence, or when none is found.
     """
     annotations: List[Dict] = []
+    _source_kind(source)  # raise before a progress bar starts
     items = _iter_json(source)
     if progress:
         items = tqdm(

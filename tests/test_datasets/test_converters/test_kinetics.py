@@ -162,9 +162,14 @@ def test_errors_name_the_file(tmp_path, content, labels, message):
         convert_kinetics(str(root), progress=False)
 
 
-def test_cli_exits_with_the_error(tmp_path):
-    with pytest.raises(SystemExit, match='error: .*kinetics_train_label'):
-        load_cli().main([str(tmp_path), str(tmp_path / 'x.pkl')])
+def test_cli_names_the_missing_file(tmp_path):
+    cli = load_cli()
+    with pytest.raises(
+            FileNotFoundError,
+            match='kinetics_train_label.json: no such label file'):
+        cli.main([str(tmp_path), str(tmp_path / 'x.pkl')])
+    with pytest.raises(FileNotFoundError, match='absent: no such folder$'):
+        cli.main([str(tmp_path / 'absent'), str(tmp_path / 'x.pkl')])
 
 
 def test_missing_label_file_and_unlabelled_sample(tmp_path):

@@ -499,19 +499,27 @@ def test_cli_writes_loadable_pickle(tmp_path):
     assert data['annotations'][1]['label'] == 119
 
 
-def test_cli_reports_errors_without_traceback(tmp_path):
+def test_cli_errors_name_the_input(tmp_path):
+    """main() raises what ``run_cli`` prints as ``error: ...`` (exit status 2;
+    tests/test_tools/test_cli_errors.py runs the tool so)."""
     spec = importlib.util.spec_from_file_location('ntu_cli', CLI)
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
-    with pytest.raises(SystemExit, match='no such directory'):
+    with pytest.raises(FileNotFoundError, match='nope: no such folder'):
         cli.main([
             str(tmp_path / 'nope'),
             str(tmp_path / 'x.pkl'), '--benchmark', 'ntu60'
         ])
     write_sample(tmp_path, 'S001C001P001R001A001')
+    with pytest.raises(FileNotFoundError, match='list.txt: no such missing'):
+        cli.main([
+            str(tmp_path),
+            str(tmp_path / 'x.pkl'), '--benchmark', 'ntu60', '--missing-list',
+            str(tmp_path / 'list.txt')
+        ])
     with open(tmp_path / 'list.txt', 'w') as f:
         f.write('S001C001P001R001A001.skeleton\n')
-    with pytest.raises(SystemExit, match='no ntu60 sample left'):
+    with pytest.raises(AnnotationError, match='no ntu60 sample left'):
         cli.main([
             str(tmp_path),
             str(tmp_path / 'x.pkl'), '--benchmark', 'ntu60', '--missing-list',

@@ -78,8 +78,38 @@ def test_empty_or_missing_source(tmp_path):
     (tmp_path / 'empty').mkdir()
     with pytest.raises(AnnotationError, match='no aAA_sSS_eEE_vVV.json'):
         convert_nwucla(str(tmp_path / 'empty'), progress=False)
-    with pytest.raises(FileNotFoundError):
-        convert_nwucla(str(tmp_path / 'absent'), progress=False)
+    absent = str(tmp_path / 'absent')
+    with pytest.raises(
+            FileNotFoundError, match=f'^{absent}: no such file or folder$'):
+        convert_nwucla(absent)  # raised before a progress bar starts
+    (tmp_path / 'plain.txt').write_text('x')
+    with pytest.raises(FileNotFoundError, match='neither a folder nor a zip'):
+        convert_nwucla(str(tmp_path / 'plain.txt'), progress=False)
+
+
+def test_cli_names_a_missing_source(tmp_path, capsys):
+    """``error: PATH: no such file or folder``, exit status 2, no progress
+    bar and no traceback (tests/test_tools/test_cli_errors.py runs every
+    tool so)."""
+    import importlib.util
+
+    from helpers import REPO_ROOT
+
+    from mmcsre.utils import run_cli
+    spec = importlib.util.spec_from_file_location(
+        'nwucla_to_pkl', f'{REPO_ROOT}/tools/data/nwucla/nwucla_to_pkl.py')
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    absent = tmp_path / 'all_sqe.zip'
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(
+            lambda: cli.main([str(absent),
+                              str(tmp_path / 'x.pkl')]),
+            errors=(AnnotationError, ))
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == \
+        f'error: {absent}: no such file or folder\n'
+    assert not (tmp_path / 'x.pkl').exists()
 
 
 def test_parse_name():

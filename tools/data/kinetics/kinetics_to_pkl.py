@@ -6,14 +6,14 @@ Example::
         data/kinetics-skeleton data/skeleton/kinetics400_2d.pkl
 """
 import argparse
-import sys
 
 from mmcsre.datasets.converters.kinetics import SPLITS, convert_kinetics
 from mmcsre.datasets.validation import AnnotationError
+from mmcsre.utils.cli import run_cli, tool_description
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument(
         'root',
         help='kinetics-skeleton folder (kinetics_train/, kinetics_val/ and '
@@ -38,16 +38,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        data, stats = convert_kinetics(
-            args.root,
-            args.out_file,
-            splits=args.splits,
-            max_persons=args.max_persons,
-            progress=not args.no_progress,
-            return_stats=True)
-    except (AnnotationError, FileNotFoundError) as err:
-        sys.exit(f'error: {err}')
+    data, stats = convert_kinetics(
+        args.root,
+        args.out_file,
+        splits=args.splits,
+        max_persons=args.max_persons,
+        progress=not args.no_progress,
+        return_stats=True)
     print(f"wrote {args.out_file}: {len(data['annotations'])} samples, "
           f'V=18, 2D + score')
     for split in args.splits:
@@ -58,4 +55,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main, errors=(AnnotationError, ))

@@ -1,4 +1,5 @@
-"""Convert raw NTU RGB+D 60/120 ``.skeleton`` files to a pyskl pickle.
+"""Convert raw NTU RGB+D 60/120 ``.skeleton`` files to a pyskl-style pickle
+with the standard train/val splits.
 
 Example::
 
@@ -6,16 +7,14 @@ Example::
         data/nturgb+d_skeletons data/ntu60_3danno.pkl --benchmark ntu60
 """
 import argparse
-import sys
 
 from mmcsre.datasets.converters.ntu import convert_ntu
 from mmcsre.datasets.validation import AnnotationError
+from mmcsre.utils.cli import run_cli, tool_description
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert raw NTU RGB+D .skeleton files to a pyskl-style '
-        'pickle with the standard train/val splits.')
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument(
         'skeleton_dir',
         help='folder of .skeleton files (searched '
@@ -46,18 +45,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        _, stats = convert_ntu(
-            args.skeleton_dir,
-            args.out_file,
-            benchmark=args.benchmark,
-            missing_list=args.missing_list,
-            max_bodies=args.max_bodies,
-            denoise=not args.no_denoise,
-            progress=True,
-            return_stats=True)
-    except (AnnotationError, FileNotFoundError) as e:
-        sys.exit(f'error: {e}')
+    _, stats = convert_ntu(
+        args.skeleton_dir,
+        args.out_file,
+        benchmark=args.benchmark,
+        missing_list=args.missing_list,
+        max_bodies=args.max_bodies,
+        denoise=not args.no_denoise,
+        progress=True,
+        return_stats=True)
     print(f"Wrote {stats['num_samples']} samples to {args.out_file}")
     for name, count in stats['splits'].items():
         print(f'  {name}: {count}')
@@ -70,4 +66,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main, errors=(AnnotationError, ))

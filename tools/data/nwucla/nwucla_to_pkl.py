@@ -7,17 +7,19 @@ Example::
 """
 import argparse
 from collections import Counter
+from typing import List, Optional
 
 from mmcsre.datasets import AnnotationError
 from mmcsre.datasets.converters.nwucla import CLASSES, convert_nwucla
+from mmcsre.utils.cli import run_cli, tool_description
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=tool_description(__doc__))
     parser.add_argument('source', help='all_sqe folder or zip')
     parser.add_argument('out_file', help='output .pkl')
     parser.add_argument('--no-progress', action='store_true')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     data = convert_nwucla(
         args.source, args.out_file, progress=not args.no_progress)
     labels = Counter(a['label'] for a in data['annotations'])
@@ -29,7 +31,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (AnnotationError, FileNotFoundError) as err:
-        raise SystemExit(f'error: {err}')
+    run_cli(main, errors=(AnnotationError, ))
