@@ -149,7 +149,8 @@ def bench_sharded(L: int, args, world: int = 2) -> Dict:
             nprocs=world,
             join=True)
         ranks = [
-            torch.load(os.path.join(out_dir, f'rank{r}.pth'))
+            torch.load(
+                os.path.join(out_dir, f'rank{r}.pth'), weights_only=True)
             for r in range(world)
         ]
     # per iteration the slowest rank (the step waits for it)
