@@ -24,7 +24,8 @@ SLOW_FILES = {
     'test_configs/test_docs_backbone_example.py',
     'test_docs/test_demo_figures.py'
 }
-SLOW_NAMES = re.compile(r'through_(the_)?tools|trains_and_tests|train_py')
+SLOW_NAMES = re.compile(
+    r'through_(the_)?tools|trains_and_tests|train_py|trains_one_step')
 
 
 def pytest_collection_modifyitems(config, items):
