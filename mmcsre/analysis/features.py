@@ -1,7 +1,6 @@
 """Pooled backbone features of a trained model over a config's dataset, saved
 as ``.npz`` for the embedding plots."""
 import os.path as osp
-import pickle
 from typing import Dict, Optional
 
 import mmengine
@@ -34,6 +33,35 @@ def pool_features(feats: torch.Tensor, num_clips: int) -> torch.Tensor:
     return pooled.view(-1, num_clips, pooled.shape[1]).mean(dim=1)
 
 
+def read_state_dict(checkpoint: str) -> Dict[str, torch.Tensor]:
+    """The state dict of a checkpoint (mmengine's or a plain one), without
+    DDP's ``module.`` prefix, read by
+    :func:`mmcsre.utils.load_checkpoint_file`.
+
+    Args:
+        checkpoint (str): ``.pth`` file.
+
+    Returns:
+        dict[str, torch.Tensor]: Parameter and buffer tensors by name.
+
+    Raises:
+        AnalysisError: If the file is missing, damaged, or holds objects that
+            ``torch.load(weights_only=True)`` refuses (never run).
+    """
+    from mmcsre.utils import CheckpointError, load_checkpoint_file
+    try:
+        ckpt = load_checkpoint_file(checkpoint)
+    except (CheckpointError, FileNotFoundError) as err:
+        raise AnalysisError(
+            str(err).replace('refused to load',
+                             'refused by torch.load(weights_only=True)'))
+    state = ckpt.get('state_dict', ckpt)
+    return {
+        k[len('module.'):] if k.startswith('module.') else k: v
+        for k, v in state.items()
+    }
+
+
 def load_weights(model: torch.nn.Module, checkpoint: str) -> None:
     """Load a checkpoint for inference: the training-only parts (CSRE banks,
     auxiliary heads) may be missing, nothing else may.
@@ -44,17 +72,7 @@ def load_weights(model: torch.nn.Module, checkpoint: str) -> None:
             fit the model.
     """
     from mmcsre.models.test_time import training_only_prefixes
-    try:
-        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:  # refused global, nothing ran
-        reason = ' '.join(str(err).split())
-        raise AnalysisError(f'{checkpoint}: refused by torch.load('
-                            f'weights_only=True): {reason:.400}') from err
-    state = ckpt.get('state_dict', ckpt)
-    state = {
-        k[7:] if k.startswith('module.') else k: v
-        for k, v in state.items()
-    }
+    state = read_state_dict(checkpoint)
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except (RuntimeError, ValueError) as err:

@@ -3,7 +3,6 @@
 training and validation splits, for k-NN evaluation."""
 import copy
 import os.path as osp
-import pickle
 from typing import Dict, Optional, Tuple
 
 import mmengine
@@ -15,7 +14,7 @@ from mmengine.runner import Runner
 from tqdm import tqdm
 
 from mmcsre.analysis.errors import AnalysisError
-from mmcsre.analysis.features import pool_features
+from mmcsre.analysis.features import pool_features, read_state_dict
 
 SPLITS = ('train', 'val')
 
@@ -40,19 +39,7 @@ def load_backbone_weights(model: nn.Module,
             ``torch.load(weights_only=True)`` refuses (never run) or its
             backbone does not fit (missing, unexpected or mis-shaped keys).
     """
-    if not osp.isfile(checkpoint):
-        raise AnalysisError(f'{checkpoint}: no such file')
-    try:
-        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:  # refused global, nothing ran
-        reason = ' '.join(str(err).split())
-        raise AnalysisError(f'{checkpoint}: refused by torch.load('
-                            f'weights_only=True): {reason:.400}') from err
-    state = ckpt.get('state_dict', ckpt)
-    state = {
-        k[len('module.'):] if k.startswith('module.') else k: v
-        for k, v in state.items()
-    }
+    state = read_state_dict(checkpoint)
     backbone = {
         k[len(prefix):]: v
         for k, v in state.items() if k.startswith(prefix)

@@ -3,6 +3,7 @@ import glob
 import os
 import os.path as osp
 import pickle
+import re
 import zipfile
 from typing import Callable, List, Optional, Union
 
@@ -73,10 +74,13 @@ def load_checkpoint_file(path: str,
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[0] if str(err) else ''
+        # torch names the refused object deep in a long message
+        found = re.search(r'GLOBAL ([\w.]+)', str(err))
+        what = f'global {found.group(1)}' if found else \
+            ' '.join(str(err).split())[:200]
         raise CheckpointError(
             f'{path}: refused to load (it holds objects other than tensors '
-            f'and plain data; nothing was executed): {first}') from err
+            f'and plain data; nothing was executed): {what}') from err
     except (RuntimeError, EOFError, OSError, ValueError) as err:
         raise CheckpointError(
             f'{path}: damaged checkpoint ({type(err).__name__}: '
